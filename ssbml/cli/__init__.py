@@ -1,0 +1,32 @@
+"""The ``ssbml`` command line: a thin layer over the Python API.
+
+Sub-command modules import only typer at import time; pymatgen, pandas, mlflow and
+dask are imported inside the commands, so ``ssbml --help`` answers fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from ssbml.cli import data as _data
+from ssbml.cli import eis as _eis
+from ssbml.cli import stability as _stability
+
+app = typer.Typer(
+    name="ssbml",
+    help=(
+        "Solid electrolytes for all-solid-state Li batteries: conductivity (log10 S/cm) "
+        "and interfacial stability (V vs Li/Li+, meV/atom) from composition."
+    ),
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.add_typer(_data.app, name="data")
+app.add_typer(_eis.app, name="eis")
+app.command("stability")(_stability.stability)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
