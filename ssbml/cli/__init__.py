@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import typer
 
+from ssbml.cli import compare as _compare
 from ssbml.cli import data as _data
 from ssbml.cli import eis as _eis
+from ssbml.cli import predict as _predict
 from ssbml.cli import stability as _stability
+from ssbml.cli import train as _train
 
 app = typer.Typer(
     name="ssbml",
@@ -25,6 +28,9 @@ app = typer.Typer(
 app.add_typer(_data.app, name="data")
 app.add_typer(_eis.app, name="eis")
 app.command("stability")(_stability.stability)
+app.add_typer(_train.app, name="train")
+app.add_typer(_predict.app, name="predict")
+app.command("compare")(_compare.compare)
 
 
 def main() -> None:
