@@ -124,7 +124,8 @@ def _parse_group(text: str, pos: int, original: str) -> tuple[dict[str, float], 
             pos += len(symbol)
             if pos < n and text[pos].islower():
                 raise CompositionError(
-                    original, f"unknown element or symbolic token starting {text[pos - 2:pos + 1]!r}"
+                    original,
+                    f"unknown element or symbolic token starting {text[pos - 2 : pos + 1]!r}",
                 )
             if symbol not in _VALID_SYMBOLS:
                 raise CompositionError(original, f"unknown element {symbol!r}")
@@ -132,11 +133,14 @@ def _parse_group(text: str, pos: int, original: str) -> tuple[dict[str, float], 
             amounts[symbol] = amounts.get(symbol, 0.0) + amt
         elif ch == "-":
             raise CompositionError(
-                original, "negative amount or '-' inside a formula (symbolic amounts such as "
-                "'7-x' are not compositions)"
+                original,
+                "negative amount or '-' inside a formula (symbolic amounts such as "
+                "'7-x' are not compositions)",
             )
         elif ch.islower():
-            raise CompositionError(original, f"symbolic or lowercase token {ch!r} at position {pos}")
+            raise CompositionError(
+                original, f"symbolic or lowercase token {ch!r} at position {pos}"
+            )
         elif ch.isdigit() or ch == ".":
             raise CompositionError(original, f"number without an element at position {pos}")
         else:
@@ -167,7 +171,7 @@ def _parse_part(part: str, original: str) -> dict[str, float]:
         coeff = float(m.group(1))
         if coeff <= 0:
             raise CompositionError(original, f"non-positive coefficient {m.group(1)}")
-        part = part[m.end():]
+        part = part[m.end() :]
     amounts, pos = _parse_group(part, 0, original)
     if pos != len(part):
         raise CompositionError(original, "unbalanced parentheses")
@@ -193,7 +197,9 @@ def parse_formula(formula: object, *, require_li: bool = True) -> Composition:
         if formula is None or (isinstance(formula, float) and np.isnan(formula)):
             raise CompositionError(formula, "empty value")
         if not isinstance(formula, str):
-            raise CompositionError(formula, f"expected a formula string, got {type(formula).__name__}")
+            raise CompositionError(
+                formula, f"expected a formula string, got {type(formula).__name__}"
+            )
         if len(formula) > MAX_FORMULA_LENGTH:
             raise CompositionError(
                 formula[:40] + "...",
@@ -213,9 +219,7 @@ def parse_formula(formula: object, *, require_li: bool = True) -> Composition:
             dash_parts = _split_top_level(part, "-")
             # '-' separates mixture components only in glass notation where every
             # component has a coefficient (0.75Li2S-0.25P2S5); otherwise it is a sign.
-            if len(dash_parts) > 1 and all(
-                p and _has_leading_coefficient(p) for p in dash_parts
-            ):
+            if len(dash_parts) > 1 and all(p and _has_leading_coefficient(p) for p in dash_parts):
                 expanded.extend(dash_parts)
             else:
                 expanded.append(part)
@@ -374,9 +378,7 @@ class ElementFractions:
 
     def take(self, rows: np.ndarray | slice) -> ElementFractions:
         """A subset of rows."""
-        return ElementFractions(
-            self.fractions[rows], self.elements, self.atoms_per_formula[rows]
-        )
+        return ElementFractions(self.fractions[rows], self.elements, self.atoms_per_formula[rows])
 
     def to_formulas(self, decimals: int = 4) -> list[str]:
         """Formula strings of the absolute amounts, elements in column order."""

@@ -92,9 +92,7 @@ def rejected_rows(df: pd.DataFrame) -> pd.DataFrame:
     )
 
 
-def _parse_column(
-    formulas: pd.Series, dataset: str, field: str
-) -> tuple[pd.DataFrame, list[dict]]:
+def _parse_column(formulas: pd.Series, dataset: str, field: str) -> tuple[pd.DataFrame, list[dict]]:
     """Parse a formula column; return (parsed columns for good rows, rejected rows)."""
     batch = parse_formulas(formulas.tolist())
     index = formulas.index[batch.rows]
@@ -121,7 +119,8 @@ def load_obelix(censored: CensoredConvention = "paper") -> pd.DataFrame:
 
     ``censored`` chooses how ``<1E-10`` conductivities become numbers:
     ``"paper"`` stores them at 1e-15 S/cm (log10 = -15) as the OBELiX benchmarks do,
-    ``"bound"`` keeps the bound itself (log10 = -10), ``"drop"`` removes those rows.
+    ``"bound"`` keeps the written bound itself (log10 = -10 for ``<1E-10``),
+    ``"drop"`` removes those rows.
     Either way ``censored`` marks them.
     """
     if censored not in ("paper", "drop", "bound"):
@@ -145,7 +144,9 @@ def load_obelix(censored: CensoredConvention = "paper") -> pd.DataFrame:
         log10_sigma = log10_sigma.where(~is_censored, PAPER_CENSORED_LOG10)
 
     parsed, rejected = _parse_column(raw["True Composition"], "obelix", "True Composition")
-    split = np.where(raw["ID"].isin(test_ids), "test", np.where(raw["ID"].isin(train_ids), "train", "none"))
+    split = np.where(
+        raw["ID"].isin(test_ids), "test", np.where(raw["ID"].isin(train_ids), "train", "none")
+    )
     out = pd.DataFrame(
         {
             "id": raw["ID"],
@@ -256,7 +257,9 @@ def load_room_temperature(
 
     if benchmark:
         test = rows[rows["split"] == "test"].copy()
-        train = rows[(rows["split"] != "test") & ~rows["composition_key"].isin(test["composition_key"])]
+        train = rows[
+            (rows["split"] != "test") & ~rows["composition_key"].isin(test["composition_key"])
+        ]
         train = train.assign(split="train")
         if merge:
             train = merge_duplicates(train)

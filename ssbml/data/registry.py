@@ -36,8 +36,8 @@ ENV_CACHE_DIR = "SSBML_CACHE_DIR"
 ENV_OFFLINE = "SSBML_OFFLINE"
 
 OBELIX_CITATION = (
-    "Therrien et al., \"OBELiX: A Curated Dataset of Crystal Structures and Experimentally "
-    "Measured Ionic Conductivities for Lithium Solid-State Electrolytes\", arXiv:2502.14234 "
+    'Therrien et al., "OBELiX: A Curated Dataset of Crystal Structures and Experimentally '
+    'Measured Ionic Conductivities for Lithium Solid-State Electrolytes", arXiv:2502.14234 '
     "(Digital Discovery 2026)"
 )
 
@@ -104,8 +104,8 @@ DATASETS: dict[str, Dataset] = {
             ),
             license="see publication (npj Comput. Mater. open access)",
             citation=(
-                "Hargreaves et al., \"A database of experimentally measured lithium solid "
-                "electrolyte conductivities evaluated with machine learning\", "
+                'Hargreaves et al., "A database of experimentally measured lithium solid '
+                'electrolyte conductivities evaluated with machine learning", '
                 "npj Comput. Mater. 9, 9 (2023)"
             ),
         ),
