@@ -12,6 +12,7 @@ from ssbml.cli import compare as _compare
 from ssbml.cli import data as _data
 from ssbml.cli import eis as _eis
 from ssbml.cli import predict as _predict
+from ssbml.cli import screen as _screen
 from ssbml.cli import stability as _stability
 from ssbml.cli import train as _train
 
@@ -25,6 +26,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
+app.command("screen")(_screen.screen)
 app.add_typer(_data.app, name="data")
 app.add_typer(_eis.app, name="eis")
 app.command("stability")(_stability.stability)

@@ -1,5 +1,58 @@
-"""``ssbml predict``: placeholder, replaced by the models work."""
+"""``ssbml predict``: predictions with intervals from the shipped models."""
+
+from __future__ import annotations
+
+from pathlib import Path
 
 import typer
 
-app = typer.Typer(help="predict models (placeholder).", no_args_is_help=True)
+app = typer.Typer(help="Predict with the shipped models.", no_args_is_help=True)
+
+
+@app.command("conductivity")
+def conductivity(
+    input_csv: Path = typer.Argument(..., help="CSV with a 'composition' column"),
+    output: Path = typer.Option(..., "--output", "-o", help="output CSV"),
+    temperature: float = typer.Option(
+        None, "--temperature", "-T",
+        help="temperature in K (uses the Arrhenius model; default: room-temperature model)",
+    ),
+    alpha: float = typer.Option(0.1, "--alpha", help="interval miscoverage (0.1 = 90%)"),
+    column: str = typer.Option("composition", "--column", help="formula column"),
+    models_dir: Path = typer.Option(None, "--models-dir", help="folder with manifest.json"),
+) -> None:
+    """Predict log10 conductivity (log10 S/cm) with a 1-alpha interval for each row.
+
+    Every input row appears in the output; rows that cannot be predicted have an
+    ``error`` and are listed on stderr. Exit code 1 if no row could be predicted.
+    """
+    import pandas as pd
+
+    from ssbml.models.predict import predict_table
+    from ssbml.models.store import load_model
+
+    if not 0 < alpha < 1:
+        raise typer.BadParameter(f"--alpha must be in (0, 1), got {alpha}")
+    if temperature is not None and not temperature > 0:
+        raise typer.BadParameter(f"--temperature must be positive (K), got {temperature}")
+    try:
+        table = pd.read_csv(input_csv, dtype=str, keep_default_na=False)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        typer.echo(f"error: cannot read {input_csv}: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
+    name = "conductivity" if temperature is None else "conductivity-temperature"
+    model = load_model(name, models_dir)
+    try:
+        out, bad = predict_table(
+            table, model, alpha=alpha, temperature_K=temperature, column=column
+        )
+    except ValueError as exc:
+        typer.echo(f"error: {input_csv}: {exc}", err=True)
+        raise typer.Exit(code=2) from exc
+    out.to_csv(output, index=False)
+    n_good = len(out) - len(bad)
+    typer.echo(f"wrote {n_good} prediction(s) for {len(out)} row(s) to {output}")
+    for r in bad.itertuples(index=False):
+        typer.echo(f"bad row {r.row} ({column}={r.input!r}): {r.reason}", err=True)
+    if n_good == 0:
+        raise typer.Exit(code=1)

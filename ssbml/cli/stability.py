@@ -1,8 +1,170 @@
-"""``ssbml stability``: electrochemical window and interface reactions (placeholder)."""
+"""``ssbml stability``: electrochemical window (V vs Li/Li+), decomposition and
+interface reactions (meV/atom) from the Materials Project formation energies."""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
 
 import typer
 
+DEFAULT_ELECTRODES = ("Li", "LiCoO2")
 
-def stability(formula: str = typer.Argument(..., help="Composition, e.g. Li3PS4")) -> None:
-    """Stability window (V vs Li/Li+) and reaction energies (meV/atom) of FORMULA."""
-    raise typer.Exit(code=1)
+
+def _clean(value):
+    """JSON-safe: NaN/inf become null, tuples lists."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _clean(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_clean(v) for v in value]
+    return value
+
+
+def stability_report(
+    formula: str, electrodes: list[str], *, open_to_li: bool = True, rel_tol: float = 0.05
+) -> tuple[dict, object]:
+    """The CLI's report of one composition as a JSON-ready dict, plus its window."""
+    from ssbml.stability.decomposition import decomposition
+    from ssbml.stability.interface import get_electrode, interface_reaction
+    from ssbml.stability.reference import check_composition
+    from ssbml.stability.window import electrochemical_window
+
+    comp = check_composition(formula)
+    elecs = [get_electrode(e) for e in electrodes]
+    window = electrochemical_window(comp, rel_tol=rel_tol)
+    dec = decomposition(comp)
+    reactions = []
+    for e in elecs:
+        r = interface_reaction(comp, e)
+        reactions.append(r.to_dict())
+        has_host = any(el.symbol != "Li" for el in e.composition.elements)
+        if open_to_li and has_host and math.isfinite(e.potential_V):
+            reactions.append(interface_reaction(comp, e, open_to_li=True).to_dict())
+    src_w, src_d = window.source, dec.source
+    report = {
+        "formula": window.formula,
+        "input": formula,
+        "reduction_V": window.reduction_V,
+        "oxidation_V": window.oxidation_V,
+        "window_method": window.method,
+        "li_exchange": window.li_exchange,
+        "reduction_products": list(window.reduction_products),
+        "oxidation_products": list(window.oxidation_products),
+        "e_above_hull_meV_atom": dec.e_above_hull_meV_atom,
+        "decomposition_energy_meV_atom": dec.decomposition_energy_meV_atom,
+        "hull_energy_eV_atom": dec.hull_energy_eV_atom,
+        "decomposition_products": dec.products,
+        "reactions": reactions,
+        "source": {
+            "reduction_V": src_w,
+            "oxidation_V": src_w,
+            "e_above_hull_meV_atom": src_d,
+            "decomposition_energy_meV_atom": src_d,
+            "hull_energy_eV_atom": "exact",
+        },
+        "reference": "Materials Project formation energies (matbench_mp_e_form), 0 K DFT",
+    }
+    return _clean(report), window
+
+
+def _fmt(value, digits: int = 2) -> str:
+    return "n/a" if value is None else f"{value:.{digits}f}"
+
+
+def _print_report(report: dict) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    src = report["source"]
+    title = f"{report['formula']} (input {report['input']!r})"
+    table = Table(title=title, show_lines=False)
+    for col in ("quantity", "value", "source", "details"):
+        table.add_column(col)
+    table.add_row(
+        "reduction limit (V vs Li/Li+)", _fmt(report["reduction_V"]), src["reduction_V"],
+        "below: " + (", ".join(report["reduction_products"]) or "stable against Li metal"),
+    )
+    table.add_row(
+        "oxidation limit (V vs Li/Li+)", _fmt(report["oxidation_V"]), src["oxidation_V"],
+        "above: " + ", ".join(report["oxidation_products"])
+        + f"  [method: {report['window_method']}, Li exchange {report['li_exchange']:.1%}]",
+    )
+    table.add_row(
+        "energy above hull (meV/atom)", _fmt(report["e_above_hull_meV_atom"], 1),
+        src["e_above_hull_meV_atom"],
+        "decomposes to " + ", ".join(
+            f"{k} ({v:.2f})" for k, v in report["decomposition_products"].items()
+        ),
+    )
+    table.add_row(
+        "decomposition energy (meV/atom)", _fmt(report["decomposition_energy_meV_atom"], 1),
+        src["decomposition_energy_meV_atom"], "vs competing phases; < 0 means stable",
+    )
+    for r in report["reactions"]:
+        label = f"reaction with {r['electrode']} (meV/atom)"
+        if r["open_to_li"]:
+            label = f"reaction with {r['electrode']} open to Li at {r['potential_V']:.2f} V"
+        table.add_row(
+            label, _fmt(r["energy_meV_atom"], 1), r["source"],
+            f"x_electrolyte={r['ratio']:.2f} -> " + (", ".join(r["products"]) or "no reaction"),
+        )
+    console.print(table)
+    console.print(
+        "[dim]exact = from the Materials Project reference data; not in reference = the "
+        "composition has no reference energy: its window is that of its equilibrium "
+        "decomposition and reactions use the hull energy (an upper bound). No learned "
+        "predictions are used.[/dim]"
+    )
+
+
+def stability(
+    formulas: list[str] = typer.Argument(..., help="Composition(s), e.g. Li3PS4 Li7La3Zr2O12"),
+    electrode: list[str] = typer.Option(
+        list(DEFAULT_ELECTRODES), "--electrode", "-e",
+        help="Electrode (repeatable): Li, LiCoO2, LiNiO2, NMC811, LiFePO4, LiMn2O4 or a formula",
+    ),
+    open_to_li: bool = typer.Option(
+        True, "--open/--closed",
+        help="Also report cathode reactions open to Li at the cathode's potential",
+    ),
+    rel_tol: float = typer.Option(
+        0.05, "--rel-tol", min=0.0, max=0.99,
+        help="Li exchange (fraction of the composition's Li) still counted as none",
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object per formula"),
+    plot: Path = typer.Option(None, "--plot", help="Save a window plot (PNG/SVG/PDF) here"),
+) -> None:
+    """Stability window (V vs Li/Li+), decomposition and reaction energies (meV/atom)."""
+    from ssbml.stability.interface import ELECTRODES, get_electrode
+    from ssbml.stability.reference import StabilityInputError
+
+    reports, windows = [], []
+    try:
+        elecs = [get_electrode(e) for e in electrode]
+        for formula in formulas:
+            report, window = stability_report(
+                formula, electrode, open_to_li=open_to_li, rel_tol=rel_tol
+            )
+            reports.append(report)
+            windows.append(window)
+    except StabilityInputError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(code=2) from None
+    if as_json:
+        payload = reports[0] if len(reports) == 1 else reports
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+    else:
+        for report in reports:
+            _print_report(report)
+    if plot is not None:
+        from ssbml.stability.plot import plot_windows
+
+        marked = {e.name: e for e in elecs}
+        marked.setdefault("Li", ELECTRODES["Li"])
+        out = plot_windows(windows, plot, electrodes=list(marked.values()))
+        typer.echo(f"plot saved to {out}", err=True)

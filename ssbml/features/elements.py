@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 import warnings
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import numpy as np
 from pymatgen.core import Element
@@ -165,7 +165,7 @@ def column_index(name: str) -> int:
     raise KeyError(f"unknown element property {name!r}")
 
 
-@lru_cache(maxsize=None)
+@cache
 def oxidation_states(symbol: str) -> tuple[tuple[int, int], ...]:
     """Candidate oxidation states of an element with a penalty (0 = common, 1 = ICSD only).
 
@@ -180,7 +180,7 @@ def oxidation_states(symbol: str) -> tuple[tuple[int, int], ...]:
     return tuple(states) if states else ((0, 0),)
 
 
-@lru_cache(maxsize=None)
+@cache
 def shannon_radius_pm(symbol: str, oxidation_state: int) -> float:
     """Shannon (1976) ionic radius of a species in pm: six-fold coordination where listed,
     otherwise the mean over the listed coordinations (high-spin where spin matters); NaN if

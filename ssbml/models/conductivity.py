@@ -14,25 +14,9 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin, clone
 
-__all__ = ["ConductivityModel", "chemical_system_groups", "make_featurizer_by_name"]
+from ssbml.models.featurizers import make_featurizer_by_name
 
-
-def make_featurizer_by_name(name: str = "default") -> TransformerMixin:
-    """The featurizer ``name`` from :mod:`ssbml.features` (``"default"`` for
-    ``default_featurizer()``); the built-in fallback only if that package is missing."""
-    try:
-        from ssbml.features import default_featurizer, make_featurizer
-    except ImportError:
-        if name not in ("default", "fallback"):
-            raise
-        from ssbml.models._fallback_features import FallbackFeaturizer
-
-        return FallbackFeaturizer()
-    if name == "fallback":
-        from ssbml.models._fallback_features import FallbackFeaturizer
-
-        return FallbackFeaturizer()
-    return default_featurizer() if name == "default" else make_featurizer(name)
+__all__ = ["ConductivityModel", "chemical_system_groups", "conformal_quantile"]
 
 
 def chemical_system_groups(compositions: pd.Series | list[str]) -> np.ndarray:
@@ -45,6 +29,26 @@ def chemical_system_groups(compositions: pd.Series | list[str]) -> np.ndarray:
         els = sorted(e.symbol for e in Composition(formula).elements if e.symbol != "Li")
         out.append("-".join(els) or "Li")
     return np.asarray(out, dtype=object)
+
+
+def conformal_quantile(sorted_residuals: np.ndarray, alpha: float) -> float:
+    """The ceil((n + 1)(1 - alpha))-th smallest absolute residual (split conformal)."""
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+    n = len(sorted_residuals)
+    k = int(np.ceil((n + 1) * (1 - alpha))) - 1
+    return float(sorted_residuals[min(max(k, 0), n - 1)])
+
+
+def _compositions_of(X: Any) -> list[str] | None:
+    """Training compositions as formulas (for distance-to-training checks), if known."""
+    if isinstance(X, pd.DataFrame) and "composition" in X.columns:
+        return [str(c) for c in X["composition"]]
+    if hasattr(X, "to_formulas"):
+        return list(X.to_formulas())
+    if isinstance(X, list | tuple | pd.Series):
+        return [str(c) for c in X]
+    return None
 
 
 class ConductivityModel(RegressorMixin, BaseEstimator):
@@ -111,7 +115,13 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
         # applicability-domain summary: feature means/stds of the training set
         self.train_feature_mean_ = F.mean().to_numpy()
         self.train_feature_std_ = F.std().replace(0, 1.0).fillna(1.0).to_numpy()
+        self.domain_threshold_ = float(np.quantile(self._distance(F.to_numpy()), 0.99))
+        self.train_compositions_ = _compositions_of(X)
         return self
+
+    def _distance(self, F: np.ndarray) -> np.ndarray:
+        z = (F - self.train_feature_mean_) / self.train_feature_std_
+        return np.sqrt(np.nanmean(z**2, axis=1))
 
     def predict(self, X: Any) -> np.ndarray:
         """Point predictions, log10 S/cm."""
@@ -119,11 +129,7 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
 
     def interval_halfwidth(self, alpha: float = 0.1) -> float:
         """Conformal half-width (log10 units) for coverage ``1 - alpha``."""
-        if not 0 < alpha < 1:
-            raise ValueError(f"alpha must be in (0, 1), got {alpha}")
-        n = len(self.residuals_)
-        k = int(np.ceil((n + 1) * (1 - alpha))) - 1
-        return float(self.residuals_[min(max(k, 0), n - 1)])
+        return conformal_quantile(self.residuals_, alpha)
 
     def predict_interval(self, X: Any, alpha: float = 0.1) -> pd.DataFrame:
         """Columns ``log10_sigma``, ``log10_sigma_lower``, ``log10_sigma_upper`` (log10
@@ -136,6 +142,8 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
 
     def domain_distance(self, X: Any) -> np.ndarray:
         """RMS standardized feature distance to the training mean (applicability hint)."""
-        F = self._features(X).to_numpy()
-        z = (F - self.train_feature_mean_) / self.train_feature_std_
-        return np.sqrt(np.nanmean(z**2, axis=1))
+        return self._distance(self._features(X).to_numpy())
+
+    def in_domain(self, X: Any) -> np.ndarray:
+        """True where :meth:`domain_distance` is within the 99th percentile of training."""
+        return self.domain_distance(X) <= self.domain_threshold_

@@ -13,8 +13,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram
-from pymatgen.core import Composition
+import numpy as np
+from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram, get_facets
+from pymatgen.core import Composition, Element
 
 from ssbml.composition import CompositionError, parse_formula
 from ssbml.data.thermo import FormationEnergyTable, thermo_table
@@ -102,17 +103,55 @@ def reference_entry(comp: Composition) -> ReferenceEntry | None:
     return None if e is None else ReferenceEntry(formula, e)
 
 
+def _computed_data(entries: list[PDEntry], elements: list[Element]) -> dict:
+    """``PhaseDiagram._compute`` for entries that already have one (lowest-energy)
+    entry per reduced composition: same hull, without pymatgen's sort of all entries
+    by composition (most of the construction time for large systems)."""
+    el_refs = {e.composition.elements[0]: e for e in entries if e.composition.is_element}
+    data = np.array(
+        [[e.composition.get_atomic_fraction(el) for el in elements] + [e.energy_per_atom]
+         for e in entries]
+    )
+    form_e = data[:, -1]  # elements are at 0 eV/atom: energy per atom is formation energy
+    idx = np.flatnonzero(form_e < -PhaseDiagram.formation_energy_tol).tolist()
+    position = {id(e): i for i, e in enumerate(entries)}  # PDEntry == is slow (isclose)
+    idx.extend(position[id(el_refs[el])] for el in elements)
+    qhull_entries = [entries[i] for i in idx]
+    qhull_data = data[idx][:, 1:]
+    dim = len(elements)
+    extra_point = np.zeros(dim) + 1 / dim
+    extra_point[-1] = np.max(qhull_data) + 1
+    qhull_data = np.concatenate([qhull_data, [extra_point]], axis=0)
+    if dim == 1:
+        facets = [qhull_data.argmin(axis=0)]
+    else:
+        facets = [f for f in get_facets(qhull_data) if max(f) != len(qhull_data) - 1]
+        if facets:
+            mats = qhull_data[np.asarray(facets)]
+            mats[:, :, -1] = 1
+            keep = np.abs(np.linalg.det(mats)) > 1e-14
+            facets = [f for f, k in zip(facets, keep, strict=True) if k]
+    return {
+        "facets": facets,
+        "all_entries": entries,
+        "qhull_data": qhull_data,
+        "el_refs": [(el.symbol, e) for el, e in el_refs.items()],
+        "qhull_entries": qhull_entries,
+    }
+
+
 @lru_cache(maxsize=64)
 def _phase_diagram(chemsys: str) -> PhaseDiagram:
-    elements = chemsys.split("-")
-    rows = thermo_table().within(elements)
+    symbols = chemsys.split("-")
+    rows = thermo_table().within(symbols)
     entries = [
         PDEntry(Composition(f), float(e) * float(n), name=f)
         for f, e, n in zip(rows["formula"], rows["e_form_eV_atom"], rows["n_atoms"], strict=True)
     ]
-    present = set(rows["formula"])
-    entries += [PDEntry(Composition(el), 0.0, name=el) for el in elements if el not in present]
-    return PhaseDiagram(entries)
+    present = {e.composition.elements[0].symbol for e in entries if e.composition.is_element}
+    entries += [PDEntry(Composition(el), 0.0, name=el) for el in symbols if el not in present]
+    elements = sorted(Element(el) for el in symbols)
+    return PhaseDiagram(entries, elements, computed_data=_computed_data(entries, elements))
 
 
 def phase_diagram(elements: Iterable[str]) -> PhaseDiagram:

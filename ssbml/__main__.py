@@ -1,0 +1,5 @@
+"""``python -m ssbml``."""
+
+from ssbml.cli import main
+
+main()

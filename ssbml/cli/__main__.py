@@ -1,0 +1,5 @@
+"""``python -m ssbml.cli``."""
+
+from ssbml.cli import main
+
+main()

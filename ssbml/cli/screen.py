@@ -1,0 +1,194 @@
+"""``ssbml screen``: rank doped variants of a parent electrolyte, or a list of
+formulas, by predicted conductivity and interfacial stability."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+
+def _floats(text: str, what: str) -> tuple[float, ...]:
+    try:
+        return tuple(float(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise typer.BadParameter(f"{what} must be comma-separated numbers, got {text!r}") from None
+
+
+def _sites(values: list[str]) -> dict[str, str]:
+    out = {}
+    for v in values:
+        dopant, sep, site = v.partition("=")
+        if not sep or not dopant.strip() or not site.strip():
+            raise typer.BadParameter(f"--site takes DOPANT=SITE such as Al=Li, got {v!r}")
+        out[dopant.strip()] = site.strip()
+    return out
+
+
+def screen(
+    parent: str = typer.Option(
+        None, "--parent", "-p", help="Parent composition, e.g. Li7La3Zr2O12."
+    ),
+    dopants: str = typer.Option(
+        None, "--dopants", "-d", help="Comma-separated dopants, e.g. Ta,Nb,Al,Ga."
+    ),
+    input_file: Path = typer.Option(
+        None, "--input", "-i", help="CSV/Parquet with a 'composition' column (instead of --parent)."
+    ),
+    site: list[str] = typer.Option(
+        [], "--site", help="Force a dopant's site: DOPANT=SITE (repeatable), e.g. Al=Li."
+    ),
+    fractions: str = typer.Option(
+        "0.05,0.1,0.15,0.2,0.25,0.3,0.35,0.4,0.45,0.5",
+        help="Fractions of the substituted site replaced.",
+    ),
+    max_dopants: int = typer.Option(
+        2, min=1, max=4, help="Most dopants combined in one candidate."
+    ),
+    temperature: float = typer.Option(
+        None, "--temperature", "-T", help="Also predict log10 S/cm at this temperature (K)."
+    ),
+    min_log10_sigma: float = typer.Option(
+        None, help="Filter: lowest predicted conductivity (log10 S/cm)."
+    ),
+    window: str = typer.Option(
+        None, help="Filter: LOW,HIGH (V vs Li/Li+) the stability window must cover, e.g. 0.5,4.0."
+    ),
+    max_rxn: float = typer.Option(
+        None, help="Filter: largest |reaction energy| with Li and LiCoO2 (meV/atom)."
+    ),
+    objective: str = typer.Option(
+        "window_width_V", help="Stability objective of the Pareto front."
+    ),
+    out: Path = typer.Option(
+        None, "--out", "-o", help="Output folder (default: ssbml-output/screen-<name>)."
+    ),
+    fmt: str = typer.Option(
+        "parquet", "--format", help="parquet or csv for the full candidate table."
+    ),
+    top: int = typer.Option(15, min=1, help="Rows in the printed table and the report."),
+    chunk_size: int = typer.Option(
+        50_000, min=1, help="Candidates per chunk (each chunk is written atomically)."
+    ),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Local worker processes."),
+    scheduler: str = typer.Option(
+        None, help="Dask scheduler address (tcp://host:port) to run chunks on."
+    ),
+    models_dir: Path = typer.Option(
+        None, help="Folder of shipped models (default: models/ or $SSBML_MODELS_DIR)."
+    ),
+    track: bool = typer.Option(True, help="Log the run to mlflow."),
+    tracking_uri: str = typer.Option(
+        None, help="mlflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db)."
+    ),
+) -> None:
+    """Screen candidates for conductivity (log10 S/cm) and stability (V vs Li/Li+, meV/atom)."""
+    from rich.console import Console
+
+    console = Console()
+    err = Console(stderr=True)
+    if fmt not in ("parquet", "csv"):
+        raise typer.BadParameter("--format must be parquet or csv")
+    if (parent is None) == (input_file is None):
+        err.print("[red]error:[/red] give --parent with --dopants, or --input FILE")
+        raise typer.Exit(code=2)
+    if parent is not None and not dopants:
+        err.print("[red]error:[/red] --parent needs --dopants, e.g. --dopants Ta,Nb,Al,Ga")
+        raise typer.Exit(code=2)
+
+    from ssbml.models.store import ModelIntegrityError, ModelNotFoundError
+    from ssbml.screening.candidates import DopingError
+    from ssbml.screening.chunks import RunMismatchError
+    from ssbml.screening.rank import RankingCriteria
+    from ssbml.screening.run import CandidateFileError, ScreenSpec
+    from ssbml.screening.run import screen as run_screen
+
+    try:
+        window_v = _floats(window, "--window") if window else None
+        if window_v is not None and len(window_v) != 2:
+            raise typer.BadParameter("--window takes LOW,HIGH in V, e.g. 0.5,4.0")
+        spec = ScreenSpec(
+            parent=parent,
+            dopants=tuple(d.strip() for d in dopants.split(",") if d.strip()) if dopants else (),
+            fractions=_floats(fractions, "--fractions"),
+            sites=_sites(site),
+            max_dopants=max_dopants,
+            input_file=str(input_file) if input_file else None,
+            temperature_K=temperature,
+            chunk_size=chunk_size,
+        )
+        criteria = RankingCriteria(
+            min_log10_sigma=min_log10_sigma,
+            window_V=window_v,
+            max_rxn_meV_atom=max_rxn,
+            stability_objective=objective,
+        )
+        name = f"{parent}-{'-'.join(spec.dopants)}" if parent else Path(input_file).stem
+        out_dir = out or Path("ssbml-output") / f"screen-{name}"
+        result = run_screen(
+            spec,
+            out_dir,
+            criteria=criteria,
+            models_dir=models_dir,
+            scheduler=scheduler,
+            n_jobs=jobs,
+            progress=True,
+            output_name=f"candidates.{fmt}",
+            track=track,
+            tracking_uri=tracking_uri,
+            top=top,
+        )
+    except (
+        DopingError,
+        CandidateFileError,
+        RunMismatchError,
+        ModelNotFoundError,
+        ModelIntegrityError,
+        ValueError,
+    ) as exc:
+        err.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(code=2) from None
+
+    _print_top(console, result, top)
+    if len(result.rejected):
+        err.print(
+            f"[yellow]{len(result.rejected)} input row(s) rejected[/yellow] "
+            f"(listed in {result.out_dir / 'rejected.csv'}):"
+        )
+        for r in result.rejected.head(10).itertuples():
+            err.print(f"  row {r.row}: {r.input!r}: {r.reason}", highlight=False)
+    console.print(
+        f"results: {result.out_dir / f'candidates.{fmt}'}; report: "
+        f"{result.out_dir / 'report.html'}"
+        + (f"; mlflow run {result.run_id}" if result.run_id else "")
+    )
+
+
+def _print_top(console, result, top: int) -> None:
+    from rich.table import Table
+
+    t = result.table.head(top)
+    table = Table(
+        title=f"Top {len(t)} of {len(result.table):,} candidates "
+        f"(score = lower 90% bound of log10 S/cm)"
+    )
+    cols = [
+        ("rank", "rank"),
+        ("composition", "composition"),
+        ("doping", "doping"),
+        ("log10_sigma", "log10 S/cm"),
+        ("log10_sigma_lower", "lower"),
+        ("log10_sigma_upper", "upper"),
+        ("reduction_V", "red. V"),
+        ("oxidation_V", "ox. V"),
+        ("in_domain", "in domain"),
+        ("passes_filters", "pass"),
+    ]
+    cols = [(c, h) for c, h in cols if c in t.columns]
+    for _, h in cols:
+        table.add_column(h)
+    for _, row in t.iterrows():
+        table.add_row(
+            *[f"{row[c]:.2f}" if isinstance(row[c], float) else str(row[c]) for c, _ in cols]
+        )
+    console.print(table)

@@ -1,0 +1,278 @@
+"""Equivalent circuits for solid-electrolyte pellets and initial guesses from the spectrum.
+
+Circuits are impedance.py circuit strings (``R0-p(R1,CPE1)-p(R2,CPE2)-CPE3``). Each
+``p(R,CPE)`` or ``p(R,C)`` block is an *arc*; after a fit the arcs are given roles in
+order of decreasing characteristic frequency: bulk, grain boundary (gb), interface.
+A resistor in series is the series (lead/offset) resistance; a series CPE, C or Warburg
+element is the low-frequency *tail* (blocking electrode or diffusion).
+
+:func:`detect_arcs` reads the spectrum itself: the high-frequency intercept, each arc's
+apex (peak of -Z'') and the frequency there, and whether a capacitive tail follows.
+:func:`initial_guess` turns that into starting parameters: an arc of resistance R with
+apex height h and CPE exponent n has ``R = 2 h / tan(n pi / 4)``, and its peak
+frequency gives ``Q = tau^n / R`` with ``tau = 1 / (2 pi f_peak)``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from ssbml.eis.spectrum import EISInputError, Spectrum
+
+__all__ = [
+    "ARC_ROLES",
+    "PRESETS",
+    "Arc",
+    "ArcFeatures",
+    "CircuitLayout",
+    "SpectrumFeatures",
+    "auto_circuit",
+    "detect_arcs",
+    "initial_guess",
+    "parse_circuit",
+    "resolve_circuit",
+]
+
+PRESETS: dict[str, str] = {
+    "bulk-blocking": "R0-p(R1,CPE1)-CPE2",
+    "bulk-gb-blocking": "R0-p(R1,CPE1)-p(R2,CPE2)-CPE3",
+    "bulk": "R0-p(R1,CPE1)",
+    "bulk-gb": "R0-p(R1,CPE1)-p(R2,CPE2)",
+    "bulk-gb-interface": "R0-p(R1,CPE1)-p(R2,CPE2)-p(R3,CPE3)",
+    "bulk-gb-interface-tail": "R0-p(R1,CPE1)-p(R2,CPE2)-p(R3,CPE3)-CPE4",
+    "bulk-gb-interface-warburg": "R0-p(R1,CPE1)-p(R2,CPE2)-p(R3,CPE3)-W1",
+    "intercept-blocking": "R0-CPE1",
+}
+"""Named circuits. ``intercept-blocking`` takes the total resistance from the
+high-frequency intercept when no arc is resolved."""
+
+ARC_ROLES = ("bulk", "gb", "interface", "other")
+DEFAULT_ROLES = {1: ("bulk",), 2: ("bulk", "gb"), 3: ("bulk", "gb", "interface")}
+
+_ARC = re.compile(r"^p\((R\d+),(CPE\d+|C\d+)\)$|^p\((CPE\d+|C\d+),(R\d+)\)$")
+_TAIL = re.compile(r"^(CPE|C|W|Wo|Ws)\d+$")
+
+
+@dataclass(frozen=True)
+class Arc:
+    """One ``p(R, CPE)`` block: parameter names of R (ohm), Q and n (None for a C)."""
+
+    R: str
+    Q: str
+    n: str | None
+
+
+@dataclass(frozen=True)
+class CircuitLayout:
+    """What the parameters of a circuit mean."""
+
+    circuit: str
+    param_names: tuple[str, ...]
+    param_units: tuple[str, ...]
+    arcs: tuple[Arc, ...]
+    series_R: tuple[str, ...]
+    tail: tuple[str, ...]
+
+    def exponent_params(self) -> set[str]:
+        """Names of dimensionless CPE exponents (fitted on a linear scale in [0, 1])."""
+        return {n for n, u in zip(self.param_names, self.param_units, strict=True) if u == ""}
+
+
+def _split_top(circuit: str) -> list[str]:
+    parts, depth, cur = [], 0, []
+    for ch in circuit:
+        depth += ch == "("
+        depth -= ch == ")"
+        if ch == "-" and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    parts.append("".join(cur))
+    return parts
+
+
+def parse_circuit(circuit: str) -> CircuitLayout:
+    """Parse an impedance.py circuit string (or a preset name) into a layout."""
+    from impedance.models.circuits import CustomCircuit
+    from impedance.models.circuits.fitting import calculateCircuitLength
+
+    text = PRESETS.get(circuit, circuit).replace(" ", "")
+    try:
+        n_par = calculateCircuitLength(text)
+        names, units = CustomCircuit(text, initial_guess=[1.0] * n_par).get_param_names()
+    except Exception as exc:  # impedance.py raises ValueError/IndexError on bad strings
+        raise EISInputError(f"circuit {circuit!r} is not a valid impedance.py circuit string "
+                            f"({type(exc).__name__}: {exc}); presets: {sorted(PRESETS)}") from exc
+    arcs, series_R, tail = [], [], []
+    for part in _split_top(text):
+        m = _ARC.match(part)
+        if m:
+            r, q = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))
+            if q.startswith("CPE"):
+                arcs.append(Arc(r, f"{q}_0", f"{q}_1"))
+            else:
+                arcs.append(Arc(r, q, None))
+        elif re.fullmatch(r"R\d+", part):
+            series_R.append(part)
+        elif _TAIL.fullmatch(part):
+            tail.append(part)
+    return CircuitLayout(text, tuple(names), tuple(units), tuple(arcs), tuple(series_R),
+                         tuple(tail))
+
+
+@dataclass(frozen=True)
+class ArcFeatures:
+    """An arc seen in the spectrum: apex index, -Z'' there (ohm), peak frequency (Hz)."""
+
+    index: int
+    height_ohm: float
+    f_peak_Hz: float
+    partial: bool
+
+
+@dataclass(frozen=True)
+class SpectrumFeatures:
+    """What :func:`detect_arcs` found: intercept (ohm), arcs (high to low f), tail."""
+
+    intercept_ohm: float
+    arcs: tuple[ArcFeatures, ...]
+    tail: bool
+    tail_exponent: float
+    valley_Re_ohm: tuple[float, ...]
+
+
+def detect_arcs(spectrum: Spectrum, *, min_prominence: float = 0.04) -> SpectrumFeatures:
+    """Find arcs (local maxima of -Z'' along the sweep) and a low-frequency tail.
+
+    A maximum counts as an arc when its prominence is at least ``min_prominence`` times
+    |Z| at the apex (noise of ~1% of |Z| gives no arcs). The sweep is padded with
+    ``-Z'' = 0`` above the highest frequency, so an arc whose apex lies above the
+    measured range is still found (flagged ``partial``).
+    """
+    from scipy.signal import find_peaks
+
+    f = spectrum.frequency_Hz
+    x, y = spectrum.Z_ohm.real, -spectrum.Z_ohm.imag
+    ys = np.convolve(np.pad(y, 1, mode="edge"), np.ones(3) / 3, mode="valid")
+    padded = np.concatenate([[0.0], ys, [ys[-1]]])
+    peaks, props = find_peaks(padded, prominence=0)
+    arcs = []
+    for p, prom in zip(peaks, props["prominences"], strict=True):
+        i = p - 1
+        if i < 0 or i >= len(y):
+            continue
+        if prom >= min_prominence * abs(spectrum.Z_ohm[i]) and y[i] > 0:
+            arcs.append(ArcFeatures(int(i), float(y[i]), float(f[i]), bool(i == 0)))
+    valleys = []
+    for k, a in enumerate(arcs):
+        end = arcs[k + 1].index if k + 1 < len(arcs) else len(y)
+        seg = slice(a.index, end)
+        valleys.append(float(x[seg][np.argmin(ys[seg])]))
+    tail, n_tail = False, 0.8
+    last = arcs[-1].index if arcs else 0
+    j = last + int(np.argmin(ys[last:]))
+    if len(y) - j >= 3:
+        dy, dx = y[-1] - ys[j], x[-1] - x[j]
+        tail = bool(dy > 0.5 * max(ys[j], 1e-12 * abs(spectrum.Z_ohm[-1])) and dy > dx)
+        k = max(j, len(y) - 5)
+        if len(y) - k >= 2 and np.all(y[k:] > 0):
+            slope = np.polyfit(np.log(f[k:]), np.log(y[k:]), 1)[0]
+            n_tail = float(np.clip(-slope, 0.4, 1.0))
+    intercept = float(max(x[0] - (y[0] if arcs and arcs[0].partial else 0.0), 0.0))
+    return SpectrumFeatures(intercept, tuple(arcs), tail, n_tail, tuple(valleys))
+
+
+def auto_circuit(features: SpectrumFeatures, source: str = "<spectrum>") -> str:
+    """Pick a preset circuit from the number of arcs and whether a tail is present."""
+    n, tail = len(features.arcs), features.tail
+    if n == 0:
+        raise EISInputError(
+            f"{source}: no arc found in the spectrum (-Z'' has no maximum above noise); "
+            "a bulk or grain-boundary resistance cannot be read from it. If only the "
+            "electrode tail is visible, fit --circuit intercept-blocking to take the total "
+            "resistance from the high-frequency intercept"
+        )
+    if n > 3:
+        raise EISInputError(f"{source}: {n} arcs found; give the circuit with --circuit")
+    table = {
+        (1, True): "bulk-blocking", (2, True): "bulk-gb-blocking",
+        (1, False): "bulk", (2, False): "bulk-gb",
+        (3, False): "bulk-gb-interface", (3, True): "bulk-gb-interface-tail",
+    }
+    return PRESETS[table[(n, tail)]]
+
+
+def resolve_circuit(circuit: str, features: SpectrumFeatures, source: str) -> str:
+    """``"auto"`` picks from the spectrum; a preset name maps to its string."""
+    if circuit == "auto":
+        return auto_circuit(features, source)
+    layout = parse_circuit(circuit)
+    if layout.arcs and not features.arcs:
+        raise EISInputError(
+            f"{source}: no arc found in the spectrum (-Z'' has no maximum above noise), but "
+            f"circuit {layout.circuit} has {len(layout.arcs)} arc(s); nothing to fit them to"
+        )
+    return layout.circuit
+
+
+def initial_guess(
+    layout: CircuitLayout, spectrum: Spectrum, features: SpectrumFeatures, *, n_arc: float = 0.9
+) -> np.ndarray:
+    """Starting parameters for ``layout`` read from the spectrum (see module docstring)."""
+    f = spectrum.frequency_Hz
+    absz = np.abs(spectrum.Z_ohm)
+    guess: dict[str, float] = {}
+    found = list(features.arcs)
+    scale = float(np.median(absz))
+    for k, arc in enumerate(layout.arcs):
+        if k < len(found):
+            a = found[k]
+            R = 2.0 * a.height_ohm / np.tan(n_arc * np.pi / 4)
+            if k < len(features.valley_Re_ohm):
+                start = features.intercept_ohm if k == 0 else features.valley_Re_ohm[k - 1]
+                width = features.valley_Re_ohm[k] - start
+                if width > R:
+                    R = 0.5 * (R + width)
+            fp = a.f_peak_Hz * (3.0 if a.partial else 1.0)
+        else:  # more arcs in the circuit than seen: a small one at lower frequency
+            R = 0.1 * (guess.get(layout.arcs[0].R) or scale)
+            fp = (found[-1].f_peak_Hz if found else np.sqrt(f[0] * f[-1])) / 100.0 ** (
+                k - len(found) + 1)
+        R = max(R, 1e-6 * scale)
+        tau = 1.0 / (2 * np.pi * fp)
+        n = n_arc if arc.n else 1.0
+        guess[arc.R] = R
+        guess[arc.Q] = tau**n / R
+        if arc.n:
+            guess[arc.n] = n
+    for r in layout.series_R:
+        guess[r] = max(features.intercept_ohm, 1e-3 * float(absz[0]))
+    w = 2 * np.pi * f[-1]
+    y_end = max(float(-spectrum.Z_ohm.imag[-1]), 1e-3 * float(absz[-1]))
+    for t in layout.tail:
+        n = features.tail_exponent
+        if t.startswith("CPE"):
+            guess[f"{t}_0"] = np.sin(n * np.pi / 2) / (w**n * y_end)
+            guess[f"{t}_1"] = n
+        elif t.startswith("C"):
+            guess[t] = 1.0 / (w * y_end)
+        elif t.startswith("W") and t[:2] not in ("Wo", "Ws"):
+            guess[t] = y_end * np.sqrt(w)
+        else:  # finite-length Warburg: R (ohm), tau (s)
+            guess[f"{t}_0"] = 2 * y_end
+            guess[f"{t}_1"] = 1.0 / w
+    out = []
+    for name, unit in zip(layout.param_names, layout.param_units, strict=True):
+        if name in guess:
+            out.append(guess[name])
+        elif unit == "":
+            out.append(0.8)
+        elif unit == "Ohm":
+            out.append(0.1 * scale)
+        else:
+            out.append(1e-6)
+    return np.asarray(out, dtype=float)

@@ -1,0 +1,246 @@
+"""Fit an equivalent circuit to one spectrum, with uncertainties, residuals and checks.
+
+The circuit is evaluated by impedance.py; the optimiser is
+``scipy.optimize.least_squares`` (trust-region reflective). impedance.py's own
+``CustomCircuit.fit`` (scipy ``curve_fit``) works with the installed numpy, but it
+fits parameters on a linear scale, where resistances (~1e3 ohm) and CPE coefficients
+(~1e-10) differ by 13 orders of magnitude, and returns only standard errors. Here every
+positive parameter is fitted as log10(p) and CPE exponents on a linear scale in
+[0.3, 1], residuals are weighted by |Z| (proportional noise), and the full covariance
+is kept so that conductivities get correct error bars. Several starts from the
+spectrum-derived guess (:func:`ssbml.eis.circuits.initial_guess`) are tried; the best
+is kept.
+
+A fit that stops without converging, or whose residuals exceed ``max_rms_percent`` of
+|Z|, raises :class:`FitError` rather than returning a wrong number.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ssbml.eis.circuits import (
+    ARC_ROLES,
+    DEFAULT_ROLES,
+    CircuitLayout,
+    detect_arcs,
+    initial_guess,
+    parse_circuit,
+    resolve_circuit,
+)
+from ssbml.eis.spectrum import EISInputError, Spectrum
+
+__all__ = ["ArcResult", "CircuitFit", "FitError", "fit_spectrum"]
+
+_N_BOUNDS = (0.3, 1.0)
+_LOG_BOUNDS = (-20.0, 15.0)
+
+
+class FitError(EISInputError):
+    """The circuit fit failed or does not describe the spectrum; the message says why."""
+
+
+@dataclass(frozen=True)
+class ArcResult:
+    """A fitted arc: role, resistance (ohm) with standard error, CPE Q and n, effective
+    (Brug) capacitance (F) and characteristic frequency (Hz)."""
+
+    role: str
+    R_name: str
+    R_ohm: float
+    R_err_ohm: float
+    Q: float
+    n: float
+    C_eff_F: float
+    f_peak_Hz: float
+
+
+class CircuitFit:
+    """Equivalent-circuit fit of an impedance spectrum.
+
+    Parameters
+    ----------
+    circuit : ``"auto"`` (chosen from the arcs and tail seen in the spectrum), a preset
+        name from :data:`ssbml.eis.circuits.PRESETS`, or an impedance.py circuit string.
+    arcs : roles of the fitted arcs in order of decreasing characteristic frequency,
+        e.g. ``("bulk", "interface")``; default bulk, gb, interface by count.
+    max_rms_percent : largest accepted RMS residual, as percent of |Z|.
+    max_nfev : evaluation budget per start of the optimiser.
+    n_starts : number of starting points tried (CPE exponents 0.9, 0.8, 0.95, 0.7).
+
+    Attributes (after :meth:`fit`)
+    ------------------------------
+    circuit_, layout_, parameters_ (dict name -> value), stderr_ (dict), covariance_
+    (in parameter units), arcs_ (list of :class:`ArcResult`, high to low frequency),
+    R_series_ohm_, residuals_ (complex, (Z_fit - Z) / |Z|), rms_percent_, warnings_.
+    """
+
+    def __init__(
+        self,
+        circuit: str = "auto",
+        arcs: tuple[str, ...] | None = None,
+        max_rms_percent: float = 5.0,
+        max_nfev: int = 4000,
+        n_starts: int = 3,
+    ) -> None:
+        self.circuit = circuit
+        self.arcs = arcs
+        self.max_rms_percent = max_rms_percent
+        self.max_nfev = max_nfev
+        self.n_starts = n_starts
+
+    # -- model -----------------------------------------------------------------------
+    def _model(self, f: np.ndarray):
+        from impedance.models.circuits.fitting import wrapCircuit
+
+        fn = wrapCircuit(self.circuit_, {})
+        return lambda p: fn(f, *p)
+
+    def _to_x(self, p: np.ndarray) -> np.ndarray:
+        return np.where(self._is_exp, p, np.log10(np.maximum(p, 1e-300)))
+
+    def _to_p(self, x: np.ndarray) -> np.ndarray:
+        return np.where(self._is_exp, x, 10.0**x)
+
+    def predict(self, frequency_Hz: np.ndarray) -> np.ndarray:
+        """Fitted impedance (ohm, complex) at ``frequency_Hz``."""
+        f = np.asarray(frequency_Hz, dtype=float)
+        out = self._model(f)(self._p)
+        return out[: f.size] + 1j * out[f.size:]
+
+    # -- fit -------------------------------------------------------------------------
+    def fit(self, spectrum: Spectrum) -> CircuitFit:
+        """Fit the circuit to ``spectrum``; raises :class:`FitError` on failure."""
+        from scipy.optimize import least_squares
+
+        src = spectrum.source
+        self.spectrum_ = spectrum
+        self.features_ = detect_arcs(spectrum)
+        self.circuit_ = resolve_circuit(self.circuit, self.features_, src)
+        layout: CircuitLayout = parse_circuit(self.circuit_)
+        self.layout_ = layout
+        if self.arcs is not None:
+            bad = [r for r in self.arcs if r not in ARC_ROLES]
+            if bad or len(self.arcs) != len(layout.arcs):
+                raise EISInputError(
+                    f"arcs {list(self.arcs)}: need {len(layout.arcs)} role(s) from {ARC_ROLES} "
+                    f"for circuit {self.circuit_}"
+                )
+        n_par = len(layout.param_names)
+        f, Z = spectrum.frequency_Hz, spectrum.Z_ohm
+        if 2 * f.size <= n_par + 2:
+            raise FitError(f"{src}: {f.size} points are too few for {n_par} parameters")
+        self._is_exp = np.array([u == "" for u in layout.param_units])
+        lo = np.where(self._is_exp, _N_BOUNDS[0], _LOG_BOUNDS[0])
+        hi = np.where(self._is_exp, _N_BOUNDS[1], _LOG_BOUNDS[1])
+        model = self._model(f)
+        w = np.abs(Z)
+        data = np.concatenate([Z.real, Z.imag])
+        weight = np.concatenate([w, w])
+
+        def resid(x: np.ndarray) -> np.ndarray:
+            return (model(self._to_p(x)) - data) / weight
+
+        best, messages = None, []
+        for n_arc in (0.9, 0.8, 0.95, 0.7)[: max(1, self.n_starts)]:
+            p0 = initial_guess(layout, spectrum, self.features_, n_arc=n_arc)
+            x0 = np.clip(self._to_x(p0), lo + 1e-9, hi - 1e-9)
+            with np.errstate(all="ignore"):
+                res = least_squares(resid, x0, bounds=(lo, hi), method="trf",
+                                    max_nfev=self.max_nfev, x_scale="jac")
+            messages.append(res.message)
+            if res.status > 0 and np.all(np.isfinite(res.fun)) and (
+                    best is None or res.cost < best.cost):
+                best = res
+        if best is None:
+            raise FitError(f"{src}: fit of {self.circuit_} did not converge from any of "
+                           f"{len(messages)} starts ({messages[-1]})")
+        self._p = self._to_p(best.x)
+        r = best.fun
+        self.residuals_ = r[: f.size] + 1j * r[f.size:]
+        self.rms_percent_ = float(100 * np.sqrt(np.mean(r**2)))
+        if self.rms_percent_ > self.max_rms_percent:
+            raise FitError(
+                f"{src}: circuit {self.circuit_} does not describe the spectrum: RMS residual "
+                f"{self.rms_percent_:.2g}% of |Z| exceeds {self.max_rms_percent:g}%; try another "
+                "--circuit (e.g. add an arc or a tail) or check the data"
+            )
+        self.warnings_: list[str] = []
+        self._covariance(best, n_par)
+        self.parameters_ = dict(zip(layout.param_names, map(float, self._p), strict=True))
+        self.stderr_ = dict(zip(layout.param_names, map(float, self._stderr), strict=True))
+        self._assign_arcs()
+        self._check()
+        return self
+
+    def _covariance(self, res, n_par: int) -> None:
+        J = res.jac
+        dof = max(J.shape[0] - n_par, 1)
+        s2 = 2 * res.cost / dof
+        _, sv, vt = np.linalg.svd(J, full_matrices=False)
+        tol = np.finfo(float).eps * max(J.shape) * sv[0]
+        keep = sv > tol
+        cov_x = (vt[keep].T / sv[keep] ** 2) @ vt[keep] * s2
+        if not keep.all():
+            bad = np.abs(vt[~keep]).max(axis=0) > 0.1
+            names = [n for n, b in zip(self.layout_.param_names, bad, strict=True) if b]
+            self.warnings_.append(f"parameters not determined by the data: {names}")
+            cov_x[np.ix_(bad, bad)] = np.inf
+        d = np.where(self._is_exp, 1.0, self._p * np.log(10))
+        self.covariance_ = cov_x * np.outer(d, d)
+        self._stderr = np.sqrt(np.abs(np.diag(self.covariance_)))
+
+    def _assign_arcs(self) -> None:
+        p = self.parameters_
+        raw = []
+        for arc in self.layout_.arcs:
+            R, Q = p[arc.R], p[arc.Q]
+            n = p[arc.n] if arc.n else 1.0
+            tau = (R * Q) ** (1 / n)
+            raw.append((1 / (2 * np.pi * tau), arc, R, Q, n, tau / R))
+        raw.sort(key=lambda t: -t[0])
+        roles = self.arcs or DEFAULT_ROLES.get(len(raw), ("other",) * len(raw))
+        self.arcs_ = [
+            ArcResult(role, arc.R, R, self.stderr_[arc.R], Q, n, C, fp)
+            for role, (fp, arc, R, Q, n, C) in zip(roles, raw, strict=True)
+        ]
+        self.R_series_ohm_ = float(sum(p[r] for r in self.layout_.series_R))
+        self.R_series_err_ohm_ = float(np.sqrt(sum(self.stderr_[r] ** 2
+                                                   for r in self.layout_.series_R)))
+
+    def _check(self) -> None:
+        f = self.spectrum_.frequency_Hz
+        for a in self.arcs_:
+            if a.f_peak_Hz > 3 * f[0] or a.f_peak_Hz < f[-1] / 3:
+                self.warnings_.append(
+                    f"{a.role} arc ({a.R_name}) peaks at {a.f_peak_Hz:.3g} Hz, outside the "
+                    f"measured {f[-1]:.3g}-{f[0]:.3g} Hz; its resistance is extrapolated"
+                )
+            if a.R_err_ohm > 0.2 * a.R_ohm:
+                self.warnings_.append(
+                    f"{a.role} resistance {a.R_name} = {a.R_ohm:.4g} +/- {a.R_err_ohm:.2g} ohm "
+                    "is poorly determined (>20%)"
+                )
+        bulk = [a for a in self.arcs_ if a.role == "bulk"]
+        if bulk and self.R_series_ohm_ > 0.1 * bulk[0].R_ohm:
+            self.warnings_.append(
+                f"series resistance {self.R_series_ohm_:.3g} ohm is >10% of the bulk "
+                f"resistance {bulk[0].R_ohm:.3g} ohm: part of the bulk arc may lie above the "
+                "highest frequency"
+            )
+
+    def arc(self, role: str) -> ArcResult | None:
+        """The fitted arc with ``role`` (bulk, gb, interface), or None."""
+        return next((a for a in self.arcs_ if a.role == role), None)
+
+    def covariance_of(self, names: list[str]) -> np.ndarray:
+        """Covariance block (parameter units) of the named parameters."""
+        idx = [self.layout_.param_names.index(n) for n in names]
+        return self.covariance_[np.ix_(idx, idx)]
+
+
+def fit_spectrum(spectrum: Spectrum, circuit: str = "auto", **kwargs) -> CircuitFit:
+    """Convenience: ``CircuitFit(circuit, **kwargs).fit(spectrum)``."""
+    return CircuitFit(circuit=circuit, **kwargs).fit(spectrum)

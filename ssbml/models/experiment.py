@@ -1,0 +1,288 @@
+"""Config-driven training runs of the conductivity model, tracked with mlflow.
+
+A config is a TOML file (see ``experiments/*.toml``)::
+
+    name = "medrf-lv"                 # run name
+    seed = 0
+    [data]
+    include_liverpool = true          # add Liverpool room-temperature rows
+    censored = "paper"                # "paper" (1e-15 S/cm), "bound" (1e-10) or "drop"
+    benchmark = true                  # true: OBELiX train -> official test split
+    user_data = []                    # names/paths for ssbml.data.user.load_user_dataset
+    [features]
+    set = "default"                   # ssbml.features featurizer name
+    [model]
+    regressor = "medrf"               # see ssbml.models.regressors.REGRESSORS
+    params = { n_estimators = 300 }
+    groups = "chemsys"                # fold groups: chemsys, family, composition
+    n_splits = 5
+    [search]                          # optional grouped hyperparameter search
+    n_iter = 10                       # omit for a full grid
+    [search.space]
+    max_features = [0.33, 0.5, 1.0]
+
+Every run logs params, metrics (grouped-CV ``cv_mae`` on train; ``test_*`` on the
+OBELiX test split when ``benchmark``), both data sets, the model with signature and
+input example, a parity plot and per-family errors.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "BENCHMARK_CONFIG",
+    "EXPERIMENT",
+    "REGISTERED_MODEL",
+    "TrainConfig",
+    "build_model",
+    "load_config",
+    "load_training_data",
+    "run_training",
+]
+
+EXPERIMENT = "ssbml-conductivity"
+REGISTERED_MODEL = "ssbml-conductivity"
+_DATA_NAMES = ("obelix", "obelix-train", "obelix-test", "liverpool")
+
+
+@dataclass
+class TrainConfig:
+    """One training run (see the module docstring for the TOML layout)."""
+
+    name: str = "conductivity"
+    seed: int = 0
+    include_liverpool: bool = True
+    censored: str = "paper"
+    benchmark: bool = True
+    user_data: list[str] = field(default_factory=list)
+    features: str = "default"
+    regressor: str = "hgb"
+    params: dict[str, Any] = field(default_factory=dict)
+    groups: str = "chemsys"
+    n_splits: int = 5
+    search_space: dict[str, list[Any]] = field(default_factory=dict)
+    search_n_iter: int | None = None
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any]) -> TrainConfig:
+        """Build from the nested TOML dict; unknown keys raise."""
+        raw = dict(raw)
+        sections = {k: dict(raw.pop(k, {})) for k in ("data", "features", "model", "search")}
+        flat: dict[str, Any] = {}
+        for key in ("name", "seed"):
+            if key in raw:
+                flat[key] = raw.pop(key)
+        if raw:
+            raise ValueError(f"unknown top-level config key(s): {sorted(raw)}")
+        d, f, m, s = (sections[k] for k in ("data", "features", "model", "search"))
+        for key in ("include_liverpool", "censored", "benchmark", "user_data"):
+            if key in d:
+                flat[key] = d.pop(key)
+        if "set" in f:
+            flat["features"] = f.pop("set")
+        for key in ("regressor", "params", "groups", "n_splits"):
+            if key in m:
+                flat[key] = m.pop(key)
+        if "space" in s:
+            flat["search_space"] = s.pop("space")
+        if "n_iter" in s:
+            flat["search_n_iter"] = s.pop("n_iter")
+        leftover = {f"{k}.{kk}" for k, v in zip(("data", "features", "model", "search"),
+                                                 (d, f, m, s), strict=True) for kk in v}
+        if leftover:
+            raise ValueError(f"unknown config key(s): {sorted(leftover)}")
+        cfg = cls(**flat)
+        if cfg.censored not in ("paper", "bound", "drop"):
+            raise ValueError(f"data.censored must be paper, bound or drop, got {cfg.censored!r}")
+        return cfg
+
+    def as_params(self) -> dict[str, Any]:
+        """Flat params for mlflow."""
+        out = {k: v for k, v in self.__dict__.items() if k not in ("params", "search_space")}
+        out |= {f"model.{k}": v for k, v in self.params.items()}
+        out |= {f"search.{k}": v for k, v in self.search_space.items()}
+        return out
+
+
+BENCHMARK_CONFIG = TrainConfig(
+    name="obelix-benchmark-medrf",
+    include_liverpool=True,
+    censored="paper",
+    benchmark=True,
+    regressor="medrf",
+    params={"n_estimators": 300, "max_features": 0.33},
+)
+"""The configuration behind ``ssbml train conductivity --benchmark obelix``."""
+
+
+def load_config(path: str | Path) -> TrainConfig:
+    """Read a TOML config; errors name the file."""
+    path = Path(path)
+    try:
+        raw = tomllib.loads(path.read_text())
+        return TrainConfig.from_dict(raw)
+    except (OSError, tomllib.TOMLDecodeError, ValueError, TypeError) as exc:
+        raise ValueError(f"config {path}: {exc}") from exc
+
+
+def load_training_data(cfg: TrainConfig) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """(train, test) in the conductivity schema; ``test`` is the OBELiX test split with
+    censored values at 1e-15 S/cm (paper convention) when ``cfg.benchmark``, else None.
+    User data sets are appended to train (benchmark: minus test compositions)."""
+    from ssbml.data.conductivity import load_room_temperature, merge_duplicates
+
+    df = load_room_temperature(
+        benchmark=cfg.benchmark, censored=cfg.censored, include_liverpool=cfg.include_liverpool
+    )
+    train = df[df["split"] == "train"].reset_index(drop=True)
+    test = None
+    if cfg.benchmark:
+        ref = load_room_temperature(benchmark=True, censored="paper", include_liverpool=False)
+        test = ref[ref["split"] == "test"].reset_index(drop=True)
+    if cfg.user_data:
+        try:
+            from ssbml.data.user import load_user_dataset
+        except ImportError as exc:
+            raise RuntimeError("user data sets need ssbml.data.user, which is missing") from exc
+        extra = pd.concat([load_user_dataset(n) for n in cfg.user_data], ignore_index=True)
+        if test is not None:
+            extra = extra[~extra["composition_key"].isin(test["composition_key"])]
+        extra = extra.assign(split="train")
+        train = merge_duplicates(pd.concat([train, extra], ignore_index=True))
+    return train, test
+
+
+def build_model(cfg: TrainConfig, params: dict[str, Any] | None = None) -> Any:
+    """The unfitted :class:`~ssbml.models.conductivity.ConductivityModel` of ``cfg``."""
+    from ssbml.models.conductivity import ConductivityModel
+    from ssbml.models.featurizers import make_featurizer_by_name
+    from ssbml.models.regressors import make_regressor
+
+    reg = make_regressor(cfg.regressor, {**cfg.params, **(params or {})}, random_state=cfg.seed)
+    return ConductivityModel(
+        featurizer=make_featurizer_by_name(cfg.features),
+        regressor=reg,
+        n_splits=cfg.n_splits,
+        random_state=cfg.seed,
+    )
+
+
+def _search(cfg: TrainConfig, train: pd.DataFrame, groups: np.ndarray) -> dict[str, Any]:
+    from sklearn.base import clone
+
+    from ssbml.models.featurizers import make_featurizer_by_name
+    from ssbml.models.regressors import make_regressor
+    from ssbml.models.search import grouped_search
+
+    feat = clone(make_featurizer_by_name(cfg.features)).fit(train[["composition"]])
+    F = feat.transform(train[["composition"]])
+    reg = make_regressor(cfg.regressor, cfg.params, random_state=cfg.seed)
+    return grouped_search(
+        reg, cfg.search_space, F, train["log10_sigma"], groups,
+        n_splits=cfg.n_splits, n_iter=cfg.search_n_iter, random_state=cfg.seed,
+    )
+
+
+def run_training(
+    cfg: TrainConfig,
+    *,
+    tracking_uri: str | None = None,
+    experiment: str = EXPERIMENT,
+    register: bool = True,
+    log_model: bool = True,
+) -> dict[str, Any]:
+    """Fit, evaluate and log one run; returns metrics, run id and the fitted model.
+
+    With ``register`` (benchmark runs only) the model becomes a new version of
+    ``ssbml-conductivity`` and takes the ``champion`` alias if its ``test_mae`` is the
+    lowest so far.
+    """
+    import mlflow
+
+    from ssbml.models.benchmark import per_family_errors, regression_metrics
+    from ssbml.models.search import make_groups
+    from ssbml.tracking import (
+        log_dataframe_artifact,
+        log_dataset,
+        log_figure,
+        log_sklearn_model,
+        promote_champion,
+        start_run,
+    )
+    from ssbml.tracking.plots import bar_chart, parity_plot
+
+    train, test = load_training_data(cfg)
+    groups = make_groups(train, cfg.groups)
+    with start_run(experiment, run_name=cfg.name, tracking_uri=tracking_uri,
+                   data_names=_DATA_NAMES,
+                   tags={"task": "conductivity", "benchmark": str(cfg.benchmark)}) as run:
+        mlflow.log_params(cfg.as_params())
+        mlflow.log_params({"n_train": len(train), "n_test": 0 if test is None else len(test)})
+        cols = ["composition", "log10_sigma", "censored", "family", "source"]
+        log_dataset(train[cols], "train", "training", source="ssbml.data.conductivity",
+                    targets="log10_sigma")
+        best_params: dict[str, Any] = {}
+        if cfg.search_space:
+            result = _search(cfg, train, groups)
+            best_params = result["best_params"]
+            mlflow.log_params({f"best.{k}": v for k, v in best_params.items()})
+            mlflow.log_metric("search_cv_mae", result["best_mae"])
+            log_dataframe_artifact(result["table"].astype({"params": str}), "search.csv")
+
+        model = build_model(cfg, best_params)
+        model.fit(train[["composition"]], train["log10_sigma"].to_numpy(), groups=groups)
+        y_tr = train["log10_sigma"].to_numpy()
+        metrics = regression_metrics(y_tr, model.oof_predictions_, prefix="cv_")
+        metrics["interval_halfwidth90"] = model.interval_halfwidth(0.1)
+        fig = parity_plot(y_tr, model.oof_predictions_, censored=train["censored"],
+                          title=f"{cfg.name} grouped CV (train)")
+        log_figure(fig, "parity_cv.png")
+        fam = per_family_errors(train["family"], y_tr, model.oof_predictions_)
+        log_dataframe_artifact(fam, "family_errors_cv.csv")
+
+        predictions = None
+        if test is not None:
+            log_dataset(test[cols], "obelix-test", "evaluation",
+                        source="ssbml.data.conductivity", targets="log10_sigma")
+            pred = model.predict_interval(test[["composition"]], alpha=0.1)
+            y_te = test["log10_sigma"].to_numpy()
+            metrics |= regression_metrics(
+                y_te, pred["log10_sigma"], pred["log10_sigma_lower"],
+                pred["log10_sigma_upper"], prefix="test_",
+            )
+            log_figure(parity_plot(y_te, pred["log10_sigma"], lower=pred["log10_sigma_lower"],
+                                   upper=pred["log10_sigma_upper"], censored=test["censored"],
+                                   title=f"{cfg.name} OBELiX test"), "parity_test.png")
+            fam = per_family_errors(test["family"], y_te, pred["log10_sigma"])
+            log_dataframe_artifact(fam, "family_errors_test.csv")
+            predictions = pd.concat([test[["composition", "log10_sigma", "family"]]
+                                     .rename(columns={"log10_sigma": "measured"}), pred], axis=1)
+            log_dataframe_artifact(predictions, "predictions_test.csv")
+        fam_top = fam.head(15)
+        log_figure(bar_chart(fam_top, "family", "mae", title="MAE per family",
+                             xlabel="MAE (log10 S/cm)"), "family_errors.png")
+        mlflow.log_metrics(metrics)
+
+        info = None
+        if log_model:
+            example = train[["composition"]].head(5).reset_index(drop=True)
+            reg_name = REGISTERED_MODEL if (register and test is not None) else None
+            info = log_sklearn_model(model, example, registered_model_name=reg_name)
+            if reg_name is not None and info.registered_model_version is not None:
+                promoted = promote_champion(reg_name, info.registered_model_version, "test_mae")
+                mlflow.set_tag("champion_at_registration", str(promoted))
+        return {
+            "run_id": run.info.run_id,
+            "metrics": metrics,
+            "model": model,
+            "config": cfg,
+            "predictions": predictions,
+            "model_version": None if info is None else info.registered_model_version,
+        }

@@ -1,0 +1,1 @@
+"""Screening: generate candidate compositions, predict, rank, report."""

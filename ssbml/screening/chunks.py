@@ -1,0 +1,113 @@
+"""A folder of screening results written chunk by chunk, atomically, so that a run
+killed part way resumes and finishes with every candidate exactly once.
+
+Layout of an output folder::
+
+    run.json               parameters and model hashes of the run (its fingerprint)
+    chunks/part-00000.parquet, part-00001.parquet, ...   one finished chunk each
+    candidates.parquet     all chunks, ranked (written last)
+
+A chunk file appears only complete (written to a temporary name in the same folder,
+then renamed). A folder whose ``run.json`` describes a different run is never reused:
+the user is told to choose another folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["ChunkStore", "RunMismatchError", "atomic_write_parquet", "fingerprint"]
+
+
+class RunMismatchError(RuntimeError):
+    """The output folder holds results of a different screening run."""
+
+
+def fingerprint(spec: dict[str, Any]) -> str:
+    """sha256 of a run's parameters (JSON, sorted keys)."""
+    return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def atomic_write_parquet(df: pd.DataFrame, path: Path) -> None:
+    """Write ``df`` to ``path`` so that readers only ever see the complete file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    os.close(fd)
+    try:
+        df.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def atomic_write_text(text: str, path: Path) -> None:
+    """Write text atomically (temporary file in the same folder, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+class ChunkStore:
+    """The chunk files of one screening run in ``folder``."""
+
+    def __init__(self, folder: Path | str, spec: dict[str, Any], n_chunks: int) -> None:
+        self.folder = Path(folder)
+        self.spec = spec
+        self.n_chunks = n_chunks
+        self.fingerprint = fingerprint(spec)
+
+    @property
+    def chunk_dir(self) -> Path:
+        return self.folder / "chunks"
+
+    def chunk_path(self, index: int) -> Path:
+        return self.chunk_dir / f"part-{index:05d}.parquet"
+
+    def open(self) -> list[int]:
+        """Create or reopen the folder; return the chunk indices still to do.
+
+        Raises :class:`RunMismatchError` if the folder belongs to another run.
+        """
+        run_file = self.folder / "run.json"
+        if run_file.is_file():
+            existing = json.loads(run_file.read_text())
+            if existing.get("fingerprint") != self.fingerprint:
+                raise RunMismatchError(
+                    f"{self.folder} holds a different screening run (parameters or models "
+                    "differ); nothing was overwritten. Choose another output folder or "
+                    "delete this one."
+                )
+        elif self.folder.exists() and any(self.folder.iterdir()):
+            raise RunMismatchError(
+                f"{self.folder} exists, is not empty and is not a screening output folder; "
+                "nothing was overwritten. Choose another output folder."
+            )
+        else:
+            payload = {"fingerprint": self.fingerprint, "n_chunks": self.n_chunks, **self.spec}
+            atomic_write_text(json.dumps(payload, indent=2, default=str) + "\n", run_file)
+        return [i for i in range(self.n_chunks) if not self.chunk_path(i).is_file()]
+
+    def write(self, index: int, df: pd.DataFrame) -> Path:
+        path = self.chunk_path(index)
+        atomic_write_parquet(df, path)
+        return path
+
+    def read_all(self) -> pd.DataFrame:
+        """All chunks in order; raises if any is missing."""
+        missing = [i for i in range(self.n_chunks) if not self.chunk_path(i).is_file()]
+        if missing:
+            raise RuntimeError(
+                f"{len(missing)} chunk(s) missing in {self.chunk_dir}: {missing[:5]}"
+            )
+        frames = [pd.read_parquet(self.chunk_path(i)) for i in range(self.n_chunks)]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

@@ -1,0 +1,137 @@
+"""Predict every screening target for a chunk of candidates with the shipped models.
+
+Conductivity (log10 S/cm at 298.15 K, with its interval), optionally at another
+temperature (K) with the activation energy (eV), and the learned interfacial
+stability (window in V vs Li/Li+, energies in meV/atom) with intervals. Features are
+computed once per chunk and shared by every model that uses the same featurizer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ssbml.composition import ElementFractions
+
+__all__ = ["STABILITY_TARGETS", "ScreeningModels", "predict_chunk"]
+
+STABILITY_TARGETS = (
+    "reduction_V",
+    "oxidation_V",
+    "e_above_hull_meV_atom",
+    "rxn_Li_meV_atom",
+    "rxn_LiCoO2_meV_atom",
+)
+"""Learned stability targets: window limits (V vs Li/Li+) and energies (meV/atom)."""
+
+DEFAULT_DOMAIN_THRESHOLD = 3.0
+"""RMS standardized feature distance beyond which a candidate counts as an
+extrapolation, used when a model does not carry its own ``domain_threshold_``."""
+
+
+@dataclass
+class ScreeningModels:
+    """The models a screening run uses, loaded (and hash-checked) from ``models_dir``."""
+
+    conductivity: Any
+    temperature: Any | None = None
+    stability: Any | None = None
+    hashes: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, models_dir: Path | str | None = None, *, need_temperature: bool = False):
+        """Load the shipped models; stability and temperature models are optional
+        unless asked for (a missing optional model leaves its columns out)."""
+        from ssbml.models.store import ModelNotFoundError, load_model, read_manifest
+
+        folder = Path(models_dir) if models_dir else None
+        manifest = read_manifest(folder).get("models", {})
+        conductivity = load_model("conductivity", folder)
+        temperature = stability = None
+        if need_temperature:
+            temperature = load_model("conductivity-temperature", folder)
+        if "stability" in manifest:
+            try:
+                stability = load_model("stability", folder)
+            except ModelNotFoundError:
+                stability = None
+        used = ["conductivity"] + (["conductivity-temperature"] if temperature else [])
+        used += ["stability"] if stability is not None else []
+        hashes = {name: manifest[name]["sha256"] for name in used if name in manifest}
+        return cls(conductivity, temperature, stability, hashes)
+
+
+@lru_cache(maxsize=4)
+def _cached_models(models_dir: str | None, need_temperature: bool) -> ScreeningModels:
+    """Models loaded once per process (worker processes and Dask workers reuse them)."""
+    return ScreeningModels.load(models_dir, need_temperature=need_temperature)
+
+
+def _features_once(models: list[Any], X: ElementFractions) -> dict[int, pd.DataFrame]:
+    """Feature tables per model, computing each distinct featurizer only once."""
+    out: dict[int, pd.DataFrame] = {}
+    seen: dict[str, pd.DataFrame] = {}
+    for m in models:
+        featurizer = getattr(m, "featurizer_", None)
+        if featurizer is None:
+            continue
+        key = f"{type(featurizer).__qualname__}:{featurizer.get_params(deep=False)!r}"
+        if key not in seen:
+            F = featurizer.transform(X)
+            seen[key] = F if isinstance(F, pd.DataFrame) else pd.DataFrame(F)
+        out[id(m)] = seen[key]
+    return out
+
+
+def predict_chunk(
+    X: ElementFractions,
+    labels: pd.DataFrame,
+    models: ScreeningModels,
+    *,
+    temperature_K: float | None = None,
+    alpha: float = 0.1,
+) -> pd.DataFrame:
+    """One row per candidate: labels, formula, predictions with ``_lower``/``_upper``
+    bounds at nominal coverage ``1 - alpha``, and the applicability-domain distance."""
+    out = labels.reset_index(drop=True).copy()
+    out["composition"] = X.to_formulas()
+    cond = models.conductivity
+    feats = _features_once([cond, models.stability], X)
+    F = feats.get(id(cond))
+    if F is not None and hasattr(cond, "regressor_"):
+        mu = cond.regressor_.predict(F.to_numpy())
+        h = cond.interval_halfwidth(alpha)
+        pred = pd.DataFrame(
+            {"log10_sigma": mu, "log10_sigma_lower": mu - h, "log10_sigma_upper": mu + h}
+        )
+        z = (F.to_numpy() - cond.train_feature_mean_) / cond.train_feature_std_
+        out["domain_distance"] = np.sqrt(np.nanmean(z**2, axis=1))
+    else:
+        pred = cond.predict_interval(X, alpha=alpha)
+        if hasattr(cond, "domain_distance"):
+            out["domain_distance"] = cond.domain_distance(X)
+    for col in pred.columns:
+        out[col] = pred[col].to_numpy()
+    if "domain_distance" in out.columns:
+        threshold = getattr(cond, "domain_threshold_", DEFAULT_DOMAIN_THRESHOLD)
+        out["in_domain"] = out["domain_distance"].to_numpy() <= threshold
+    if temperature_K is not None and models.temperature is not None:
+        out["temperature_K"] = float(temperature_K)
+        out["log10_sigma_at_T"] = models.temperature.predict(X, temperature_K)
+        out["Ea_eV"] = models.temperature.activation_energy_eV(X)
+    if models.stability is not None:
+        stab = models.stability
+        Fs = feats.get(id(stab))
+        if Fs is not None and hasattr(stab, "predict_interval_from_features"):
+            sp = stab.predict_interval_from_features(Fs, alpha=alpha)
+        else:
+            sp = stab.predict_interval(X, alpha=alpha)
+        for col in sp.columns:
+            out[col] = sp[col].to_numpy()
+        out["stability_source"] = "learned"
+    return out

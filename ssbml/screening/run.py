@@ -1,0 +1,345 @@
+"""Run a screening end to end: candidates in chunks -> predictions -> ranking -> files.
+
+Chunks run in this process, in local worker processes, or on a Dask distributed
+cluster (``scheduler="tcp://host:port"``). Every finished chunk is written atomically,
+so a killed run started again with the same parameters resumes where it stopped and
+ends with every candidate exactly once (see :mod:`ssbml.screening.chunks`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from ssbml.composition import ElementFractions, parse_formulas
+from ssbml.screening.candidates import DEFAULT_FRACTIONS, Candidates, generate_doped
+from ssbml.screening.chunks import ChunkStore, atomic_write_parquet
+from ssbml.screening.rank import RankingCriteria, rank_candidates
+
+__all__ = ["ScreenResult", "ScreenSpec", "build_candidates", "read_candidate_file", "screen"]
+
+
+class CandidateFileError(ValueError):
+    """A candidate list that cannot be screened at all (missing, empty, no column)."""
+
+
+@dataclass(frozen=True)
+class ScreenSpec:
+    """What to screen. Either ``parent`` + ``dopants`` (doped variants on a grid of
+    site fractions) or ``input_file`` (CSV or Parquet with a ``composition`` column)."""
+
+    parent: str | None = None
+    dopants: tuple[str, ...] = ()
+    fractions: tuple[float, ...] = DEFAULT_FRACTIONS
+    sites: Mapping[str, str] = field(default_factory=dict)
+    max_dopants: int = 2
+    input_file: str | None = None
+    temperature_K: float | None = None
+    alpha: float = 0.1
+    chunk_size: int = 50_000
+
+    def __post_init__(self) -> None:
+        if (self.parent is None) == (self.input_file is None):
+            raise ValueError("give either a parent composition with dopants or an input file")
+        if self.parent is not None and not self.dopants:
+            raise ValueError("a parent needs at least one dopant")
+        if not 0 < self.alpha < 1:
+            raise ValueError(f"alpha must be in (0, 1), got {self.alpha}")
+        if self.chunk_size < 1:
+            raise ValueError("chunk_size must be >= 1")
+        if self.temperature_K is not None and not 150 <= self.temperature_K <= 1500:
+            raise ValueError(
+                f"temperature_K must be within 150 to 1500 K, got {self.temperature_K}"
+            )
+
+    def as_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["sites"] = dict(self.sites)
+        if self.input_file is not None:
+            from ssbml.data.registry import file_sha256
+
+            d["input_sha256"] = file_sha256(Path(self.input_file))
+        return d
+
+
+@dataclass
+class ScreenResult:
+    """The ranked table, the rows that were rejected before prediction, and where the
+    files are."""
+
+    table: pd.DataFrame
+    rejected: pd.DataFrame
+    out_dir: Path
+    n_chunks: int
+    seconds: float
+    run_id: str | None = None
+
+
+def read_candidate_file(path: str | Path) -> tuple[Candidates, pd.DataFrame]:
+    """Candidates from a CSV or Parquet file with a ``composition`` column; returns the
+    good rows and a table of rejected rows (row number in the file, input, reason)."""
+    path = Path(path)
+    if not path.is_file():
+        raise CandidateFileError(f"candidate file {path} does not exist")
+    if path.stat().st_size == 0:
+        raise CandidateFileError(f"candidate file {path} is empty")
+    if path.suffix.lower() in (".parquet", ".pq"):
+        df = pd.read_parquet(path)
+    else:
+        try:
+            df = pd.read_csv(path, encoding="utf-8-sig")
+        except pd.errors.EmptyDataError:
+            raise CandidateFileError(f"candidate file {path} is empty") from None
+    if "composition" not in df.columns:
+        raise CandidateFileError(
+            f"candidate file {path} has no 'composition' column (columns: {list(df.columns)})"
+        )
+    if df.empty:
+        raise CandidateFileError(f"candidate file {path} has a header but no rows")
+    batch = parse_formulas(df["composition"].tolist())
+    rejected = batch.rejected.assign(field="composition")
+    if not batch.compositions:
+        raise CandidateFileError(
+            f"no usable composition in {path}: all {len(df)} rows were rejected "
+            f"(first: row {rejected.iloc[0]['row']}, {rejected.iloc[0]['reason']})"
+        )
+    ef = ElementFractions.from_compositions(batch.compositions)
+    labels = pd.DataFrame(
+        {
+            "candidate_id": batch.rows.astype(np.int64),
+            "parent": "",
+            "doping": "",
+            "li_per_formula": ef.amounts()[:, ef.elements.index("Li")],
+            "input": df["composition"].iloc[batch.rows].astype(str).to_numpy(),
+        }
+    )
+    return Candidates(ef, labels), rejected
+
+
+def build_candidates(spec: ScreenSpec) -> tuple[Candidates, pd.DataFrame]:
+    """The candidates a spec describes, and the rows rejected on the way."""
+    if spec.input_file is not None:
+        return read_candidate_file(spec.input_file)
+    cands = generate_doped(
+        spec.parent,
+        spec.dopants,
+        fractions=spec.fractions,
+        sites=spec.sites,
+        max_dopants=spec.max_dopants,
+    )
+    return cands, pd.DataFrame(columns=["row", "input", "reason", "field"])
+
+
+def _run_chunk(
+    index: int,
+    fractions: np.ndarray,
+    elements: tuple[str, ...],
+    atoms: np.ndarray,
+    labels: pd.DataFrame,
+    models_dir: str | None,
+    temperature_K: float | None,
+    alpha: float,
+    chunk_path: str,
+) -> tuple[int, int]:
+    """Predict one chunk and write it atomically (runs in a worker or on Dask)."""
+    from ssbml.screening.predict import _cached_models, predict_chunk
+
+    models = _cached_models(models_dir, temperature_K is not None)
+    X = ElementFractions(fractions, elements, atoms)
+    df = predict_chunk(X, labels, models, temperature_K=temperature_K, alpha=alpha)
+    atomic_write_parquet(df, Path(chunk_path))
+    return index, len(df)
+
+
+def _chunk_args(
+    cands: Candidates, index: int, size: int, spec: ScreenSpec, store: ChunkStore, models_dir
+) -> tuple:
+    sl = slice(index * size, min((index + 1) * size, len(cands)))
+    part = cands.take(sl)
+    return (
+        index,
+        part.fractions.fractions,
+        part.fractions.elements,
+        part.fractions.atoms_per_formula,
+        part.labels,
+        None if models_dir is None else str(models_dir),
+        spec.temperature_K,
+        spec.alpha,
+        str(store.chunk_path(index)),
+    )
+
+
+def _execute(
+    tasks: Iterable[tuple],
+    n_tasks: int,
+    *,
+    scheduler: str | None,
+    n_jobs: int,
+    on_done: Callable[[int, int], None],
+) -> None:
+    """Run chunk tasks in-process, in local processes, or on a Dask cluster."""
+    if scheduler:
+        from distributed import Client, as_completed
+
+        with Client(scheduler, timeout="30s") as client:
+            futures = [client.submit(_run_chunk, *args, pure=False) for args in tasks]
+            for fut in as_completed(futures):
+                on_done(*fut.result())
+        return
+    if n_jobs <= 1 or n_tasks <= 1:
+        for args in tasks:
+            on_done(*_run_chunk(*args))
+        return
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor, as_completed
+
+    ctx = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=n_jobs, mp_context=ctx) as pool:
+        futures = [pool.submit(_run_chunk, *args) for args in tasks]
+        for fut in as_completed(futures):
+            on_done(*fut.result())
+
+
+def screen(
+    spec: ScreenSpec,
+    out_dir: str | Path,
+    *,
+    criteria: RankingCriteria | None = None,
+    models_dir: str | Path | None = None,
+    scheduler: str | None = None,
+    n_jobs: int = 1,
+    progress: bool = False,
+    output_name: str = "candidates.parquet",
+    track: bool = False,
+    tracking_uri: str | None = None,
+    top: int = 20,
+    report: bool = True,
+) -> ScreenResult:
+    """Screen the candidates of ``spec`` into ``out_dir`` (resuming if it holds an
+    unfinished run of the same spec and models); returns the ranked table."""
+    from ssbml.screening.predict import ScreeningModels
+
+    start = time.perf_counter()
+    out_dir = Path(out_dir)
+    cands, rejected = build_candidates(spec)
+    models = ScreeningModels.load(models_dir, need_temperature=spec.temperature_K is not None)
+    n_chunks = max(1, -(-len(cands) // spec.chunk_size))
+    store = ChunkStore(out_dir, {"spec": spec.as_dict(), "models": models.hashes}, n_chunks)
+    todo = store.open()
+    if len(rejected):
+        rejected.to_csv(out_dir / "rejected.csv", index=False)
+
+    bar = None
+    if progress and todo:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+        bar = Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            transient=False,
+        )
+        bar.start()
+        task = bar.add_task(f"screening {len(cands):,} candidates", total=n_chunks)
+        bar.update(task, completed=n_chunks - len(todo))
+
+    def on_done(index: int, n: int) -> None:
+        if bar is not None:
+            bar.advance(task)
+
+    tasks = (_chunk_args(cands, i, spec.chunk_size, spec, store, models_dir) for i in todo)
+    try:
+        _execute(tasks, len(todo), scheduler=scheduler, n_jobs=n_jobs, on_done=on_done)
+    finally:
+        if bar is not None:
+            bar.stop()
+
+    table = rank_candidates(store.read_all(), criteria)
+    if len(table) != len(cands) or table["candidate_id"].duplicated().any():
+        raise RuntimeError(
+            f"{out_dir}: {len(table)} screened rows for {len(cands)} candidates; the chunk "
+            "files are inconsistent. Delete the folder and run again."
+        )
+    _write_table(table, out_dir / output_name)
+    seconds = time.perf_counter() - start
+    result = ScreenResult(table, rejected, out_dir, n_chunks, seconds)
+    if report:
+        from ssbml.screening.report import write_report
+
+        write_report(result, out_dir, top=top, criteria=criteria or RankingCriteria())
+    if track:
+        result.run_id = _track(result, spec, criteria or RankingCriteria(), models, tracking_uri)
+    return result
+
+
+def _write_table(table: pd.DataFrame, path: Path) -> None:
+    if path.suffix.lower() in (".parquet", ".pq"):
+        atomic_write_parquet(table, path)
+    elif path.suffix.lower() == ".csv":
+        import os
+        import tempfile
+
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+        os.close(fd)
+        table.to_csv(tmp, index=False)
+        os.replace(tmp, path)
+    else:
+        raise ValueError(f"output must end in .parquet or .csv, got {path.name}")
+
+
+def _track(
+    result: ScreenResult,
+    spec: ScreenSpec,
+    criteria: RankingCriteria,
+    models: Any,
+    tracking_uri: str | None,
+) -> str:
+    """Log the screening as an mlflow run: parameters, model hashes, counts, report."""
+    import mlflow
+
+    from ssbml.tracking import start_run
+
+    table = result.table
+    params = {k: v for k, v in spec.as_dict().items() if v not in (None, {}, ())}
+    params.update({f"filter_{k}": v for k, v in asdict(criteria).items() if v is not None})
+    with start_run(
+        experiment="ssbml-screening", run_name=_run_name(spec), tracking_uri=tracking_uri
+    ) as run:
+        mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
+        mlflow.set_tags({f"model_sha256.{k}": v for k, v in models.hashes.items()})
+        metrics = {
+            "n_candidates": len(table),
+            "n_rejected": len(result.rejected),
+            "n_passing": int(table["passes_filters"].sum()),
+            "n_pareto": int(table["pareto"].sum()),
+            "n_chunks": result.n_chunks,
+            "seconds": result.seconds,
+            "best_log10_sigma_lower": float(table["score"].max()),
+        }
+        if "in_domain" in table.columns:
+            metrics["n_out_of_domain"] = int((~table["in_domain"]).sum())
+        mlflow.log_metrics(metrics)
+        for name in ("report.html", "pareto.png", "windows.png", "top.csv", "rejected.csv"):
+            path = result.out_dir / name
+            if path.is_file():
+                mlflow.log_artifact(str(path))
+        return run.info.run_id
+
+
+def _run_name(spec: ScreenSpec) -> str:
+    if spec.parent:
+        return f"screen {spec.parent} + {','.join(spec.dopants)}"
+    return f"screen {Path(spec.input_file).name}"
+
+
+def _sequence(value: str | Sequence[str]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        return tuple(v.strip() for v in value.split(",") if v.strip())
+    return tuple(value)

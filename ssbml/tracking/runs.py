@@ -1,0 +1,185 @@
+"""Starting mlflow runs with standard tags and logging data sets, models and plots."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+__all__ = [
+    "DEFAULT_TRACKING_URI",
+    "library_versions",
+    "log_dataframe_artifact",
+    "log_dataset",
+    "log_figure",
+    "log_sklearn_model",
+    "promote_champion",
+    "resolve_tracking_uri",
+    "standard_tags",
+    "start_run",
+]
+
+DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+_LIBRARIES = ("ssbml", "scikit-learn", "numpy", "pandas", "scipy", "pymatgen", "mlflow", "joblib")
+
+
+def resolve_tracking_uri(uri: str | None = None) -> str:
+    """``uri`` if given, else ``$MLFLOW_TRACKING_URI``, else ``sqlite:///mlflow.db``."""
+    return uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+
+
+def library_versions() -> dict[str, str]:
+    """Installed versions of the libraries a trained model depends on."""
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {"python": platform.python_version()}
+    for name in _LIBRARIES:
+        try:
+            out[name] = version(name)
+        except PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def git_commit() -> str:
+    """The repository's HEAD commit (with ``-dirty`` if the tree has changes), or
+    ``unknown`` outside a git checkout."""
+    repo = Path(__file__).resolve().parents[2]
+    try:
+        sha = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=repo, capture_output=True, text=True, check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return sha + ("-dirty" if dirty else "")
+
+
+def data_hashes(names: Sequence[str]) -> dict[str, str]:
+    """sha256 of registered data sets (from :mod:`ssbml.data.registry`)."""
+    from ssbml.data.registry import get_dataset
+
+    return {name: get_dataset(name).sha256 for name in names}
+
+
+def standard_tags(data_names: Sequence[str] = ()) -> dict[str, str]:
+    """Tags every run carries: git commit, library versions, data sha256s."""
+    tags = {"git_commit": git_commit()}
+    tags |= {f"version.{k}": v for k, v in library_versions().items()}
+    tags |= {f"data_sha256.{k}": v for k, v in data_hashes(data_names).items()}
+    return tags
+
+
+@contextmanager
+def start_run(
+    experiment: str,
+    *,
+    run_name: str | None = None,
+    tracking_uri: str | None = None,
+    data_names: Sequence[str] = (),
+    tags: dict[str, str] | None = None,
+) -> Iterator[Any]:
+    """Set the tracking URI and experiment, start a run with :func:`standard_tags`
+    plus ``tags``, and yield the active run."""
+    import mlflow
+
+    mlflow.set_tracking_uri(resolve_tracking_uri(tracking_uri))
+    mlflow.set_experiment(experiment)
+    with mlflow.start_run(run_name=run_name, tags=standard_tags(data_names) | (tags or {})) as run:
+        yield run
+
+
+def log_dataset(
+    df: pd.DataFrame, name: str, context: str, *, source: str, targets: str | None = None
+) -> None:
+    """Log a DataFrame as an mlflow input data set (digest computed by mlflow)."""
+    import mlflow
+    import mlflow.data
+
+    dataset = mlflow.data.from_pandas(df, source=source, name=name, targets=targets)
+    mlflow.log_input(dataset, context=context)
+
+
+def log_sklearn_model(
+    model: Any,
+    input_example: pd.DataFrame,
+    *,
+    name: str = "model",
+    registered_model_name: str | None = None,
+) -> Any:
+    """Log a fitted model with a signature inferred from ``input_example`` and its
+    prediction; returns mlflow's ModelInfo (``model_uri``, ``registered_model_version``)."""
+    import mlflow.sklearn
+    from mlflow.models import infer_signature
+
+    prediction = model.predict(input_example)
+    signature = infer_signature(input_example, prediction)
+    return mlflow.sklearn.log_model(
+        model,
+        name=name,
+        signature=signature,
+        input_example=input_example,
+        registered_model_name=registered_model_name,
+    )
+
+
+def log_figure(fig: Any, artifact_file: str) -> None:
+    """Log a matplotlib figure as a PNG artifact and close it."""
+    import matplotlib.pyplot as plt
+    import mlflow
+
+    mlflow.log_figure(fig, artifact_file)
+    plt.close(fig)
+
+
+def log_dataframe_artifact(df: pd.DataFrame, artifact_file: str) -> None:
+    """Log a DataFrame as a CSV artifact."""
+    import mlflow
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / Path(artifact_file).name
+        df.to_csv(path, index=False)
+        parent = str(Path(artifact_file).parent)
+        mlflow.log_artifact(str(path), artifact_path=None if parent == "." else parent)
+
+
+def promote_champion(
+    model_name: str,
+    version: str | int,
+    metric: str,
+    *,
+    alias: str = "champion",
+    lower_is_better: bool = True,
+) -> bool:
+    """Point ``alias`` at ``version`` if its run's ``metric`` beats the current
+    holder's (or nobody holds it). Returns True if the alias moved."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient()
+    new = client.get_model_version(model_name, str(version))
+    new_value = client.get_run(new.run_id).data.metrics.get(metric)
+    if new_value is None:
+        raise ValueError(f"run {new.run_id} has no metric {metric!r}; cannot rank it")
+    try:
+        current = client.get_model_version_by_alias(model_name, alias)
+    except MlflowException:
+        current = None
+    if current is not None and current.version != new.version:
+        old_value = client.get_run(current.run_id).data.metrics.get(metric)
+        if old_value is not None and (
+            (old_value <= new_value) if lower_is_better else (old_value >= new_value)
+        ):
+            return False
+    client.set_registered_model_alias(model_name, alias, str(new.version))
+    return True

@@ -1,0 +1,265 @@
+"""Screening end to end with a real (small) conductivity model trained on the mirror:
+ranking, files, report, kill-and-resume, Dask, mlflow, and bad inputs."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from ssbml.cli import app
+from ssbml.screening.chunks import RunMismatchError
+from ssbml.screening.rank import RankingCriteria, pareto_front
+from ssbml.screening.run import CandidateFileError, ScreenSpec, screen
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def models_dir(tmp_path_factory) -> Path:
+    """A small but real conductivity model, trained on the mirror's room-temperature data."""
+    if not (Path(__file__).resolve().parents[2] / "shared" / "data").is_dir():
+        pytest.skip("../shared/data mirror not present")
+    from sklearn.ensemble import HistGradientBoostingRegressor
+
+    from ssbml.data.conductivity import load_room_temperature
+    from ssbml.features import make_featurizer
+    from ssbml.models.conductivity import ConductivityModel
+    from ssbml.models.store import save_model
+
+    df = load_room_temperature(benchmark=False)
+    model = ConductivityModel(
+        featurizer=make_featurizer(["element_property", "stoichiometry"]),
+        regressor=HistGradientBoostingRegressor(max_iter=40, random_state=0),
+        n_splits=3,
+    ).fit(df[["composition"]], df["log10_sigma"])
+    folder = tmp_path_factory.mktemp("models")
+    save_model(model, "conductivity", models_dir=folder, data_names=("obelix", "liverpool"))
+    return folder
+
+
+SPEC = ScreenSpec(parent="Li7La3Zr2O12", dopants=("Ta", "Nb", "Al", "Ga"), chunk_size=60)
+
+
+def test_pareto_front_is_the_non_dominated_set():
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=300), rng.normal(size=300)
+    mask = pareto_front(a, b)
+    for i in range(300):
+        dominated = np.any((a >= a[i]) & (b >= b[i]) & ((a > a[i]) | (b > b[i])))
+        assert mask[i] == (not dominated)
+    assert not pareto_front(np.array([np.nan, 1.0]), np.array([1.0, np.nan])).any()
+
+
+def test_screen_ranks_writes_and_reports(models_dir, tmp_path):
+    result = screen(
+        SPEC, tmp_path / "out", models_dir=models_dir, criteria=RankingCriteria(min_log10_sigma=-5)
+    )
+    table = result.table
+    assert len(table) == 372 and table["candidate_id"].is_unique
+    assert table["rank"].tolist() == list(range(1, 373))
+    passing = table[table["passes_filters"]]
+    assert (passing["log10_sigma"] >= -5).all()
+    assert passing["score"].is_monotonic_decreasing
+    assert (table["log10_sigma_lower"] < table["log10_sigma"]).all()
+    assert (table["log10_sigma"] < table["log10_sigma_upper"]).all()
+    assert {"domain_distance", "in_domain", "composition", "doping"} <= set(table.columns)
+    on_disk = pd.read_parquet(tmp_path / "out" / "candidates.parquet")
+    pd.testing.assert_frame_equal(on_disk, table)
+    html = (tmp_path / "out" / "report.html").read_text()
+    assert "Top 20 candidates" in html and "data:image/png;base64," in html
+    assert (tmp_path / "out" / "pareto.png").stat().st_size > 1000
+
+
+def test_rerun_same_folder_resumes_and_different_run_is_refused(models_dir, tmp_path):
+    first = screen(SPEC, tmp_path / "o", models_dir=models_dir, report=False)
+    stamp = (tmp_path / "o" / "chunks" / "part-00000.parquet").stat().st_mtime_ns
+    again = screen(SPEC, tmp_path / "o", models_dir=models_dir, report=False)
+    assert (tmp_path / "o" / "chunks" / "part-00000.parquet").stat().st_mtime_ns == stamp
+    pd.testing.assert_frame_equal(first.table, again.table)
+    other = ScreenSpec(parent="Li7La3Zr2O12", dopants=("Ta",), chunk_size=60)
+    with pytest.raises(RunMismatchError, match="different screening run"):
+        screen(other, tmp_path / "o", models_dir=models_dir)
+    (tmp_path / "stranger").mkdir()
+    (tmp_path / "stranger" / "notes.txt").write_text("mine")
+    with pytest.raises(RunMismatchError, match="not a screening output folder"):
+        screen(SPEC, tmp_path / "stranger", models_dir=models_dir)
+    assert (tmp_path / "stranger" / "notes.txt").read_text() == "mine"
+
+
+def test_kill_and_resume_gives_the_uninterrupted_result(models_dir, tmp_path):
+    args = [
+        sys.executable,
+        "-m",
+        "ssbml.cli",
+        "screen",
+        "--parent",
+        "Li3PS4",
+        "--dopants",
+        "Cl,Si",
+        "--chunk-size",
+        "4",
+        "--no-track",
+        "--models-dir",
+        str(models_dir),
+    ]
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    killed_dir = tmp_path / "killed"
+    proc = subprocess.Popen(
+        [*args, "-o", str(killed_dir)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    chunk_dir = killed_dir / "chunks"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        if chunk_dir.is_dir() and len(list(chunk_dir.glob("part-*.parquet"))) >= 3:
+            break
+        if proc.poll() is not None:
+            break
+        time.sleep(0.01)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    done_before = len(list(chunk_dir.glob("part-*.parquet")))
+    total = json.loads((killed_dir / "run.json").read_text())["n_chunks"]
+    assert 3 <= done_before < total, "the run was not interrupted part way"
+    assert not (killed_dir / "candidates.parquet").exists()
+
+    resumed = subprocess.run(
+        [*args, "-o", str(killed_dir)], env=env, capture_output=True, text=True
+    )
+    assert resumed.returncode == 0, resumed.stderr
+    clean = subprocess.run(
+        [*args, "-o", str(tmp_path / "clean")], env=env, capture_output=True, text=True
+    )
+    assert clean.returncode == 0, clean.stderr
+    a = pd.read_parquet(killed_dir / "candidates.parquet")
+    b = pd.read_parquet(tmp_path / "clean" / "candidates.parquet")
+    assert a["candidate_id"].is_unique and len(a) == len(b)
+    pd.testing.assert_frame_equal(a, b)
+    assert not list(chunk_dir.glob(".*part"))  # no half-written files left behind
+
+
+def test_dask_local_cluster_gives_the_same_result(models_dir, tmp_path):
+    from distributed import LocalCluster
+
+    local = screen(SPEC, tmp_path / "local", models_dir=models_dir, report=False)
+    with LocalCluster(
+        n_workers=1, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+    ) as cluster:
+        remote = screen(
+            SPEC,
+            tmp_path / "dask",
+            models_dir=models_dir,
+            scheduler=cluster.scheduler_address,
+            report=False,
+        )
+    pd.testing.assert_frame_equal(local.table, remote.table)
+
+
+def test_screening_run_is_tracked(models_dir, tmp_path, mlflow_uri):
+    import mlflow
+
+    result = screen(SPEC, tmp_path / "t", models_dir=models_dir, track=True)
+    run = mlflow.MlflowClient(mlflow_uri).get_run(result.run_id)
+    assert run.data.metrics["n_candidates"] == 372
+    assert run.data.params["parent"] == "Li7La3Zr2O12"
+    assert "model_sha256.conductivity" in run.data.tags
+    artifacts = {a.path for a in mlflow.MlflowClient(mlflow_uri).list_artifacts(result.run_id)}
+    assert {"report.html", "pareto.png", "top.csv"} <= artifacts
+
+
+def test_candidate_file_with_bad_rows(models_dir, tmp_path):
+    path = tmp_path / "cands.csv"
+    pd.DataFrame(
+        {"composition": ["Li3PS4", "NaCl", "Li6PS5Cl", "Xx2O", "", "Li7La3Zr2O12"]}
+    ).to_csv(path, index=False)
+    result = screen(ScreenSpec(input_file=str(path)), tmp_path / "f", models_dir=models_dir)
+    assert sorted(result.table["candidate_id"]) == [0, 2, 5]
+    assert result.rejected["row"].tolist() == [1, 3, 4]
+    assert "no Li" in result.rejected.loc[0, "reason"]
+    on_disk = pd.read_csv(tmp_path / "f" / "rejected.csv")
+    assert on_disk["row"].tolist() == [1, 3, 4]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "is empty"),
+        (b"composition\n", "header but no rows"),
+        (b"formula\nLi3PS4\n", "no 'composition' column"),
+        (b"composition\nNaCl\nKBr\n", "all 2 rows were rejected"),
+    ],
+)
+def test_unusable_candidate_files(tmp_path, content, message):
+    path = tmp_path / "c.csv"
+    path.write_bytes(content)
+    with pytest.raises(CandidateFileError, match=message):
+        screen(ScreenSpec(input_file=str(path)), tmp_path / "o")
+
+
+def test_cli_bad_inputs_are_clear(models_dir, tmp_path):
+    base = ["screen", "--models-dir", str(models_dir), "--no-track", "-o", str(tmp_path / "x")]
+    r = runner.invoke(app, [*base, "--parent", "Li7La3Zr2O12", "--dopants", "Ta,Qq"])
+    assert r.exit_code == 2 and "unknown dopant element 'Qq'" in r.output
+    r = runner.invoke(app, [*base, "--parent", "Li3PS4", "--dopants", "F", "--site", "F=P"])
+    assert r.exit_code == 2 and "cannot balance charge" in r.output
+    r = runner.invoke(app, [*base, "--parent", "NaCl", "--dopants", "K"])
+    assert r.exit_code == 2 and "no Li" in r.output
+    r = runner.invoke(app, [*base, "--dopants", "Ta"])
+    assert r.exit_code == 2 and "--parent" in r.output
+    r = runner.invoke(app, [*base, "--parent", "Li3PS4", "--dopants", "Si", "--site", "Si"])
+    assert r.exit_code != 0 and "DOPANT=SITE" in r.output
+    r = runner.invoke(
+        app,
+        [
+            "screen",
+            "--parent",
+            "Li3PS4",
+            "--dopants",
+            "Si",
+            "--no-track",
+            "-o",
+            str(tmp_path / "y"),
+            "--models-dir",
+            str(tmp_path / "none"),
+        ],
+    )
+    assert r.exit_code == 2 and "not in" in r.output
+
+
+def test_cli_screen_prints_the_top_table(models_dir, tmp_path):
+    r = runner.invoke(
+        app,
+        [
+            "screen",
+            "--parent",
+            "Li6PS5Cl",
+            "--dopants",
+            "Br,Si",
+            "--models-dir",
+            str(models_dir),
+            "--no-track",
+            "--top",
+            "5",
+            "-o",
+            str(tmp_path / "s"),
+            "--format",
+            "csv",
+        ],
+        terminal_width=200,
+    )
+    assert r.exit_code == 0, r.output
+    assert "Top 5 of" in r.output
+    table = pd.read_csv(tmp_path / "s" / "candidates.csv")
+    assert table["rank"].iloc[0] == 1 and len(table) > 5
