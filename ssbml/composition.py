@@ -382,12 +382,24 @@ class ElementFractions:
 
     def to_formulas(self, decimals: int = 4) -> list[str]:
         """Formula strings of the absolute amounts, elements in column order."""
+        return self.formula_array(decimals).to_pylist()
+
+    def formula_array(self, decimals: int = 4):
+        """Formula strings as a pyarrow string array (fast path for millions of rows:
+        each column's distinct amounts are formatted once, the rest runs in Arrow)."""
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
         amounts = np.round(self.amounts(), decimals)
-        out = []
-        for row in amounts:
-            parts = []
-            for el, amt in zip(self.elements, row, strict=True):
-                if amt > 0:
-                    parts.append(el if amt == 1 else f"{el}{amt:g}")
-            out.append("".join(parts))
-        return out
+        columns = []
+        for j, el in enumerate(self.elements):
+            # hash-factorize the column's distinct amounts; code 0 is "absent"
+            codes, values = pd.factorize(amounts[:, j])
+            text = pa.array(
+                [""] + ["" if v <= 0 else el if v == 1 else f"{el}{v:g}" for v in values],
+                pa.string(),
+            )
+            columns.append(pc.take(text, pa.array((codes + 1).astype(np.int32))))
+        if not columns:
+            return pa.array([""] * len(self), pa.string())
+        return pc.binary_join_element_wise(*columns, "")

@@ -89,9 +89,8 @@ def _assert_parity(ours: pd.DataFrame, theirs: np.ndarray) -> None:
     bad = ~np.isclose(values, theirs, equal_nan=True, **TOL)
     if bad.any():
         rows, cols = np.nonzero(bad)
-        detail = [
-            (int(r), ours.columns[c], values[r, c], theirs[r, c]) for r, c in zip(rows, cols)
-        ][:10]
+        pairs = zip(rows, cols, strict=True)
+        detail = [(int(r), ours.columns[c], values[r, c], theirs[r, c]) for r, c in pairs][:10]
         raise AssertionError(f"{bad.sum()} values differ from matminer, e.g. {detail}")
 
 

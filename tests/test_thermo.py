@@ -14,7 +14,6 @@ from ssbml.data.thermo import (
     COLUMNS,
     FormationEnergyTable,
     element_mask,
-    load_mp_formation_energies,
     thermo_table,
 )
 

@@ -19,7 +19,7 @@ import os
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -64,7 +64,7 @@ def _z_of(symbol: str) -> int:
     return Element(symbol).Z
 
 
-@lru_cache(maxsize=None)
+@cache
 def _bit(symbol: str) -> int:
     return 1 << (_z_of(symbol) - 1)
 

@@ -16,6 +16,7 @@ frequency gives ``Q = tau^n / R`` with ``tau = 1 / (2 pi f_peak)``.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +30,9 @@ __all__ = [
     "ArcFeatures",
     "CircuitLayout",
     "SpectrumFeatures",
-    "auto_circuit",
+    "arcs_circuit",
+    "candidate_circuits",
+    "compile_circuit",
     "detect_arcs",
     "initial_guess",
     "parse_circuit",
@@ -124,6 +127,57 @@ def parse_circuit(circuit: str) -> CircuitLayout:
                          tuple(tail))
 
 
+def _split_level(text: str, sep: str) -> list[str]:
+    parts, depth, cur = [], 0, []
+    for ch in text:
+        depth += ch == "("
+        depth -= ch == ")"
+        if ch == sep and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    parts.append("".join(cur))
+    return parts
+
+
+def compile_circuit(circuit: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """A fast evaluator ``Z(f_Hz, params) -> complex ohm`` of an impedance.py circuit.
+
+    Uses impedance.py's element functions (``circuit_elements``) but builds the
+    series/parallel tree once, instead of impedance.py's per-call string ``eval``.
+    """
+    from impedance.models.circuits.elements import circuit_elements, get_element_from_name
+
+    text = PRESETS.get(circuit, circuit).replace(" ", "")
+    counter = [0]
+
+    def build(expr: str):
+        series = _split_level(expr, "-")
+        if len(series) > 1:
+            subs = [build(e) for e in series]
+            return lambda f, p: sum(g(f, p) for g in subs)
+        if expr.startswith("p(") and expr.endswith(")"):
+            subs = [build(e) for e in _split_level(expr[2:-1], ",")]
+            return lambda f, p: 1.0 / sum(1.0 / g(f, p) for g in subs)
+        fn = circuit_elements[get_element_from_name(expr)]
+        start = counter[0]
+        counter[0] += fn.num_params
+        stop = counter[0]
+        return lambda f, p: np.asarray(fn([float(v) for v in p[start:stop]], f), dtype=complex)
+
+    tree = build(text)
+    n_params = counter[0]
+
+    def evaluate(frequency_Hz: np.ndarray, params: np.ndarray) -> np.ndarray:
+        p = np.asarray(params, dtype=float)
+        if p.size != n_params:
+            raise ValueError(f"circuit {text} takes {n_params} parameters, got {p.size}")
+        return tree(np.asarray(frequency_Hz, dtype=float), p)
+
+    return evaluate
+
+
 @dataclass(frozen=True)
 class ArcFeatures:
     """An arc seen in the spectrum: apex index, -Z'' there (ohm), peak frequency (Hz)."""
@@ -143,6 +197,7 @@ class SpectrumFeatures:
     tail: bool
     tail_exponent: float
     valley_Re_ohm: tuple[float, ...]
+    tail_onset_Hz: float
 
 
 def detect_arcs(spectrum: Spectrum, *, min_prominence: float = 0.04) -> SpectrumFeatures:
@@ -183,11 +238,30 @@ def detect_arcs(spectrum: Spectrum, *, min_prominence: float = 0.04) -> Spectrum
             slope = np.polyfit(np.log(f[k:]), np.log(y[k:]), 1)[0]
             n_tail = float(np.clip(-slope, 0.4, 1.0))
     intercept = float(max(x[0] - (y[0] if arcs and arcs[0].partial else 0.0), 0.0))
-    return SpectrumFeatures(intercept, tuple(arcs), tail, n_tail, tuple(valleys))
+    return SpectrumFeatures(intercept, tuple(arcs), tail, n_tail, tuple(valleys), float(f[j]))
 
 
-def auto_circuit(features: SpectrumFeatures, source: str = "<spectrum>") -> str:
-    """Pick a preset circuit from the number of arcs and whether a tail is present."""
+def _put_arc(guess: dict[str, float], arc: Arc, R: float, fp: float, n_arc: float) -> None:
+    R = max(R, 1e-9)
+    n = n_arc if arc.n else 1.0
+    tau = 1.0 / (2 * np.pi * fp)
+    guess[arc.R] = R
+    guess[arc.Q] = tau**n / R
+    if arc.n:
+        guess[arc.n] = n
+
+
+def arcs_circuit(n_arcs: int, tail: bool) -> str:
+    """``R0`` in series with ``n_arcs`` R||CPE arcs and, if ``tail``, a CPE tail."""
+    parts = ["R0"] + [f"p(R{k},CPE{k})" for k in range(1, n_arcs + 1)]
+    if tail:
+        parts.append(f"CPE{n_arcs + 1}")
+    return "-".join(parts)
+
+
+def candidate_circuits(features: SpectrumFeatures, source: str = "<spectrum>") -> list[str]:
+    """Circuits worth trying for ``circuit="auto"``: as many arcs as maxima of -Z'' and
+    one more (an arc hidden under a shoulder, up to 3), with a CPE tail if one is seen."""
     n, tail = len(features.arcs), features.tail
     if n == 0:
         raise EISInputError(
@@ -198,18 +272,13 @@ def auto_circuit(features: SpectrumFeatures, source: str = "<spectrum>") -> str:
         )
     if n > 3:
         raise EISInputError(f"{source}: {n} arcs found; give the circuit with --circuit")
-    table = {
-        (1, True): "bulk-blocking", (2, True): "bulk-gb-blocking",
-        (1, False): "bulk", (2, False): "bulk-gb",
-        (3, False): "bulk-gb-interface", (3, True): "bulk-gb-interface-tail",
-    }
-    return PRESETS[table[(n, tail)]]
+    return [arcs_circuit(k, tail) for k in range(n, min(n + 1, 3) + 1)]
 
 
 def resolve_circuit(circuit: str, features: SpectrumFeatures, source: str) -> str:
     """``"auto"`` picks from the spectrum; a preset name maps to its string."""
     if circuit == "auto":
-        return auto_circuit(features, source)
+        return candidate_circuits(features, source)[0]
     layout = parse_circuit(circuit)
     if layout.arcs and not features.arcs:
         raise EISInputError(
@@ -220,35 +289,44 @@ def resolve_circuit(circuit: str, features: SpectrumFeatures, source: str) -> st
 
 
 def initial_guess(
-    layout: CircuitLayout, spectrum: Spectrum, features: SpectrumFeatures, *, n_arc: float = 0.9
+    layout: CircuitLayout,
+    spectrum: Spectrum,
+    features: SpectrumFeatures,
+    *,
+    n_arc: float = 0.9,
+    hidden_position: float = 0.5,
 ) -> np.ndarray:
-    """Starting parameters for ``layout`` read from the spectrum (see module docstring)."""
+    """Starting parameters for ``layout`` read from the spectrum (see module docstring).
+
+    Arcs of the circuit beyond those seen as maxima of -Z'' (hidden under a shoulder)
+    are placed at ``hidden_position`` (0..1) of the log-frequency span between the last
+    seen apex and the onset of the tail (or the lowest frequency), with the resistance
+    left over between the arcs seen and the tail onset.
+    """
     f = spectrum.frequency_Hz
     absz = np.abs(spectrum.Z_ohm)
     guess: dict[str, float] = {}
     found = list(features.arcs)
     scale = float(np.median(absz))
-    for k, arc in enumerate(layout.arcs):
-        if k < len(found):
-            a = found[k]
-            R = 2.0 * a.height_ohm / np.tan(n_arc * np.pi / 4)
-            if k < len(features.valley_Re_ohm):
-                start = features.intercept_ohm if k == 0 else features.valley_Re_ohm[k - 1]
-                width = features.valley_Re_ohm[k] - start
-                if width > R:
-                    R = 0.5 * (R + width)
-            fp = a.f_peak_Hz * (3.0 if a.partial else 1.0)
-        else:  # more arcs in the circuit than seen: a small one at lower frequency
-            R = 0.1 * (guess.get(layout.arcs[0].R) or scale)
-            fp = (found[-1].f_peak_Hz if found else np.sqrt(f[0] * f[-1])) / 100.0 ** (
-                k - len(found) + 1)
-        R = max(R, 1e-6 * scale)
-        tau = 1.0 / (2 * np.pi * fp)
-        n = n_arc if arc.n else 1.0
-        guess[arc.R] = R
-        guess[arc.Q] = tau**n / R
-        if arc.n:
-            guess[arc.n] = n
+    seen_R = 0.0
+    for k, arc in enumerate(layout.arcs[: len(found)]):
+        a = found[k]
+        R = 2.0 * a.height_ohm / np.tan(n_arc * np.pi / 4)
+        fp = a.f_peak_Hz * (3.0 if a.partial else 1.0)
+        seen_R += R
+        _put_arc(guess, arc, R, fp, n_arc)
+    hidden = layout.arcs[len(found):]
+    if hidden:
+        f_hi = found[-1].f_peak_Hz if found else f[0]
+        f_lo = features.tail_onset_Hz if features.tail else f[-1]
+        end_Re = features.valley_Re_ohm[-1] if features.tail and features.valley_Re_ohm else float(
+            spectrum.Z_ohm.real[-1])
+        left = end_Re - features.intercept_ohm - seen_R
+        for j, arc in enumerate(hidden):
+            pos = hidden_position * (j + 1) / len(hidden)
+            fp = f_hi * (f_lo / f_hi) ** pos
+            R = max(left / len(hidden), 0.1 * (seen_R or scale))
+            _put_arc(guess, arc, R, fp, n_arc)
     for r in layout.series_R:
         guess[r] = max(features.intercept_ohm, 1e-3 * float(absz[0]))
     w = 2 * np.pi * f[-1]

@@ -25,6 +25,8 @@ from ssbml.eis.circuits import (
     ARC_ROLES,
     DEFAULT_ROLES,
     CircuitLayout,
+    compile_circuit,
+    candidate_circuits,
     detect_arcs,
     initial_guess,
     parse_circuit,
@@ -68,7 +70,8 @@ class CircuitFit:
         e.g. ``("bulk", "interface")``; default bulk, gb, interface by count.
     max_rms_percent : largest accepted RMS residual, as percent of |Z|.
     max_nfev : evaluation budget per start of the optimiser.
-    n_starts : number of starting points tried (CPE exponents 0.9, 0.8, 0.95, 0.7).
+    n_starts : starting points tried per circuit (CPE exponents 0.9, 0.8, ...; positions
+        of arcs hidden under a shoulder).
 
     Attributes (after :meth:`fit`)
     ------------------------------
@@ -83,7 +86,7 @@ class CircuitFit:
         arcs: tuple[str, ...] | None = None,
         max_rms_percent: float = 5.0,
         max_nfev: int = 4000,
-        n_starts: int = 3,
+        n_starts: int = 4,
     ) -> None:
         self.circuit = circuit
         self.arcs = arcs
@@ -93,60 +96,107 @@ class CircuitFit:
 
     # -- model -----------------------------------------------------------------------
     def _model(self, f: np.ndarray):
-        from impedance.models.circuits.fitting import wrapCircuit
+        fn = compile_circuit(self.circuit_)
 
-        fn = wrapCircuit(self.circuit_, {})
-        return lambda p: fn(f, *p)
+        def stacked(p: np.ndarray) -> np.ndarray:
+            z = fn(f, p)
+            return np.concatenate([z.real, z.imag])
 
-    def _to_x(self, p: np.ndarray) -> np.ndarray:
-        return np.where(self._is_exp, p, np.log10(np.maximum(p, 1e-300)))
-
-    def _to_p(self, x: np.ndarray) -> np.ndarray:
-        return np.where(self._is_exp, x, 10.0**x)
+        return stacked
 
     def predict(self, frequency_Hz: np.ndarray) -> np.ndarray:
         """Fitted impedance (ohm, complex) at ``frequency_Hz``."""
         f = np.asarray(frequency_Hz, dtype=float)
-        out = self._model(f)(self._p)
+        out = self._model(f)(self.params_)
         return out[: f.size] + 1j * out[f.size:]
 
     # -- fit -------------------------------------------------------------------------
     def fit(self, spectrum: Spectrum) -> CircuitFit:
-        """Fit the circuit to ``spectrum``; raises :class:`FitError` on failure."""
-        from scipy.optimize import least_squares
+        """Fit the circuit to ``spectrum``; raises :class:`FitError` on failure.
 
+        With ``circuit="auto"`` the candidates of
+        :func:`ssbml.eis.circuits.candidate_circuits` are all fitted and the one with
+        the lowest BIC is kept (``candidates_`` lists them with BIC and RMS residual).
+        """
         src = spectrum.source
         self.spectrum_ = spectrum
         self.features_ = detect_arcs(spectrum)
-        self.circuit_ = resolve_circuit(self.circuit, self.features_, src)
-        layout: CircuitLayout = parse_circuit(self.circuit_)
-        self.layout_ = layout
+        if self.circuit == "auto":
+            circuits = candidate_circuits(self.features_, src)
+        else:
+            circuits = [resolve_circuit(self.circuit, self.features_, src)]
+        results, errors = [], []
+        for circuit in circuits:
+            try:
+                results.append(self._fit_one(circuit))
+            except FitError as exc:
+                errors.append(exc)
+        if not results:
+            raise errors[-1] if len(errors) == 1 else FitError(
+                "; ".join(str(e) for e in errors))
+        m = 2 * len(spectrum)
+        for r in results:
+            r["bic"] = m * np.log(2 * r["res"].cost / m) + r["n_par"] * np.log(m)
+        self.candidates_ = [
+            {"circuit": r["circuit"], "bic": float(r["bic"]), "rms_percent": r["rms"]}
+            for r in results
+        ]
+        best = min(results, key=lambda r: r["bic"])
+        self.circuit_ = best["circuit"]
+        self.layout_ = best["layout"]
+        self._is_exp = best["is_exp"]
+        self.params_ = best["p"]
+        r = best["res"].fun
+        n = len(spectrum)
+        self.residuals_ = r[:n] + 1j * r[n:]
+        self.rms_percent_ = best["rms"]
+        self.warnings_: list[str] = []
+        self._covariance(best["res"], best["n_par"])
+        names = self.layout_.param_names
+        self.parameters_ = dict(zip(names, map(float, self.params_), strict=True))
+        self.stderr_ = dict(zip(names, map(float, self._stderr), strict=True))
+        self._assign_arcs()
+        self._check()
+        return self
+
+    def _fit_one(self, circuit: str) -> dict:
+        from scipy.optimize import least_squares
+
+        spectrum, src = self.spectrum_, self.spectrum_.source
+        layout: CircuitLayout = parse_circuit(circuit)
         if self.arcs is not None:
             bad = [r for r in self.arcs if r not in ARC_ROLES]
             if bad or len(self.arcs) != len(layout.arcs):
                 raise EISInputError(
                     f"arcs {list(self.arcs)}: need {len(layout.arcs)} role(s) from {ARC_ROLES} "
-                    f"for circuit {self.circuit_}"
+                    f"for circuit {layout.circuit}"
                 )
         n_par = len(layout.param_names)
         f, Z = spectrum.frequency_Hz, spectrum.Z_ohm
         if 2 * f.size <= n_par + 2:
             raise FitError(f"{src}: {f.size} points are too few for {n_par} parameters")
-        self._is_exp = np.array([u == "" for u in layout.param_units])
-        lo = np.where(self._is_exp, _N_BOUNDS[0], _LOG_BOUNDS[0])
-        hi = np.where(self._is_exp, _N_BOUNDS[1], _LOG_BOUNDS[1])
-        model = self._model(f)
+        is_exp = np.array([u == "" for u in layout.param_units])
+        lo = np.where(is_exp, _N_BOUNDS[0], _LOG_BOUNDS[0])
+        hi = np.where(is_exp, _N_BOUNDS[1], _LOG_BOUNDS[1])
+        fn = compile_circuit(layout.circuit)
         w = np.abs(Z)
-        data = np.concatenate([Z.real, Z.imag])
+        data = np.concatenate([Z.real, Z.imag]) / np.concatenate([w, w])
         weight = np.concatenate([w, w])
 
-        def resid(x: np.ndarray) -> np.ndarray:
-            return (model(self._to_p(x)) - data) / weight
+        def to_p(x: np.ndarray) -> np.ndarray:
+            return np.where(is_exp, x, 10.0**x)
 
+        def resid(x: np.ndarray) -> np.ndarray:
+            z = fn(f, to_p(x))
+            return np.concatenate([z.real, z.imag]) / weight - data
+
+        hidden = len(layout.arcs) > len(self.features_.arcs)
+        starts = [(n, h) for n in (0.9, 0.8, 0.95, 0.7) for h in ((0.4, 0.8) if hidden else (0.5,))]
         best, messages = None, []
-        for n_arc in (0.9, 0.8, 0.95, 0.7)[: max(1, self.n_starts)]:
-            p0 = initial_guess(layout, spectrum, self.features_, n_arc=n_arc)
-            x0 = np.clip(self._to_x(p0), lo + 1e-9, hi - 1e-9)
+        for n_arc, pos in starts[: max(1, self.n_starts)]:
+            p0 = initial_guess(layout, spectrum, self.features_, n_arc=n_arc, hidden_position=pos)
+            x0 = np.where(is_exp, p0, np.log10(np.maximum(p0, 1e-300)))
+            x0 = np.clip(x0, lo + 1e-9, hi - 1e-9)
             with np.errstate(all="ignore"):
                 res = least_squares(resid, x0, bounds=(lo, hi), method="trf",
                                     max_nfev=self.max_nfev, x_scale="jac")
@@ -155,25 +205,17 @@ class CircuitFit:
                     best is None or res.cost < best.cost):
                 best = res
         if best is None:
-            raise FitError(f"{src}: fit of {self.circuit_} did not converge from any of "
+            raise FitError(f"{src}: fit of {layout.circuit} did not converge from any of "
                            f"{len(messages)} starts ({messages[-1]})")
-        self._p = self._to_p(best.x)
-        r = best.fun
-        self.residuals_ = r[: f.size] + 1j * r[f.size:]
-        self.rms_percent_ = float(100 * np.sqrt(np.mean(r**2)))
-        if self.rms_percent_ > self.max_rms_percent:
+        rms = float(100 * np.sqrt(np.mean(best.fun**2)))
+        if rms > self.max_rms_percent:
             raise FitError(
-                f"{src}: circuit {self.circuit_} does not describe the spectrum: RMS residual "
-                f"{self.rms_percent_:.2g}% of |Z| exceeds {self.max_rms_percent:g}%; try another "
+                f"{src}: circuit {layout.circuit} does not describe the spectrum: RMS residual "
+                f"{rms:.2g}% of |Z| exceeds {self.max_rms_percent:g}%; try another "
                 "--circuit (e.g. add an arc or a tail) or check the data"
             )
-        self.warnings_: list[str] = []
-        self._covariance(best, n_par)
-        self.parameters_ = dict(zip(layout.param_names, map(float, self._p), strict=True))
-        self.stderr_ = dict(zip(layout.param_names, map(float, self._stderr), strict=True))
-        self._assign_arcs()
-        self._check()
-        return self
+        return {"circuit": layout.circuit, "layout": layout, "is_exp": is_exp,
+                "p": to_p(best.x), "res": best, "rms": rms, "n_par": n_par}
 
     def _covariance(self, res, n_par: int) -> None:
         J = res.jac
@@ -188,7 +230,7 @@ class CircuitFit:
             names = [n for n, b in zip(self.layout_.param_names, bad, strict=True) if b]
             self.warnings_.append(f"parameters not determined by the data: {names}")
             cov_x[np.ix_(bad, bad)] = np.inf
-        d = np.where(self._is_exp, 1.0, self._p * np.log(10))
+        d = np.where(self._is_exp, 1.0, self.params_ * np.log(10))
         self.covariance_ = cov_x * np.outer(d, d)
         self._stderr = np.sqrt(np.abs(np.diag(self.covariance_)))
 

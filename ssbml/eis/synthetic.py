@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ssbml.eis.circuits import compile_circuit
 from ssbml.eis.spectrum import Spectrum
 
 __all__ = [
@@ -48,11 +49,8 @@ def simulate(
     source: str = "<synthetic>",
 ) -> Spectrum:
     """Impedance of ``circuit`` at ``frequency_Hz`` with proportional Gaussian noise."""
-    from impedance.models.circuits.fitting import wrapCircuit
-
     f = np.asarray(frequency_Hz, dtype=float)
-    out = wrapCircuit(circuit, {})(f, *np.asarray(parameters, dtype=float))
-    Z = out[: f.size] + 1j * out[f.size:]
+    Z = compile_circuit(circuit)(f, parameters)
     rng = np.random.default_rng(seed)
     Z = Z + noise * np.abs(Z) * (rng.standard_normal(f.size) + 1j * rng.standard_normal(f.size))
     return Spectrum.from_arrays(f, Z, source=source, temperature_K=temperature_K)

@@ -54,32 +54,35 @@ def _reject_table(records: list[tuple[int, object, str]]) -> pd.DataFrame:
 
 
 def _prepare_fractions(ef: ElementFractions, require_li: bool) -> PreparedInput:
+    """Validate an ElementFractions matrix with array operations only."""
     f = np.asarray(ef.fractions, dtype=float)
     apf = np.asarray(ef.atoms_per_formula, dtype=float)
     n = f.shape[0]
-    reasons = np.full(n, "", dtype=object)
-    finite = np.isfinite(f).all(axis=1)
-    reasons[~finite] = "non-finite element fraction"
-    neg = finite & (f < 0).any(axis=1)
-    reasons[neg] = "negative element fraction"
-    total = np.where(finite, f.sum(axis=1), np.nan)
-    bad_sum = finite & ~neg & (np.abs(total - 1.0) > _FRACTION_SUM_TOL)
-    for i in np.flatnonzero(bad_sum):
-        reasons[i] = f"element fractions sum to {total[i]:.6g}, not 1"
-    bad_apf = (reasons == "") & ~(np.isfinite(apf) & (apf > 0))
-    reasons[bad_apf] = "atoms_per_formula must be positive and finite"
+    bad = np.zeros(n, dtype=bool)
+    reasons: dict[int, str] = {}
+
+    def reject(mask: np.ndarray, reason: str | None = None, sums: np.ndarray | None = None):
+        new = mask & ~bad
+        for i in np.flatnonzero(new):
+            reasons[int(i)] = reason or f"element fractions sum to {sums[i]:.6g}, not 1"
+        bad[new] = True
+
+    reject(~np.isfinite(f).all(axis=1), "non-finite element fraction")
+    reject((f < 0).any(axis=1), "negative element fraction")
+    total = f.sum(axis=1)
+    reject(np.abs(total - 1.0) > _FRACTION_SUM_TOL, sums=total)
+    reject(~(np.isfinite(apf) & (apf > 0)), "atoms_per_formula must be positive and finite")
     if require_li:
-        no_li = (reasons == "") & (ef.fraction_of("Li") <= 0)
-        reasons[no_li] = "no Li in composition (ssbml models Li-ion conductors)"
-    bad = np.flatnonzero(reasons != "")
-    if len(bad) == 0:
+        reject(ef.fraction_of("Li") <= 0, "no Li in composition (ssbml models Li-ion conductors)")
+    bad_rows = np.flatnonzero(bad)
+    if len(bad_rows) == 0:
         good_ef, rows = ef, np.arange(n)
     else:
-        rows = np.flatnonzero(reasons == "")
+        rows = np.flatnonzero(~bad)
         good_ef = ef.take(rows)
-    formulas = ef.take(bad).to_formulas() if len(bad) else []
+    formulas = ef.take(bad_rows).to_formulas() if len(bad_rows) else []
     rejected = _reject_table(
-        [(int(i), text, str(reasons[i])) for i, text in zip(bad, formulas, strict=True)]
+        [(int(i), text, reasons[int(i)]) for i, text in zip(bad_rows, formulas, strict=True)]
     )
     return PreparedInput(good_ef, rows, rejected, n, pd.RangeIndex(n))
 

@@ -29,9 +29,15 @@ _NONINTEGER_TOL = 1e-3
 
 def _li_vacancy(batch: Batch) -> np.ndarray:
     """Li vacancies (+) or interstitials (-) per formula unit relative to the
-    charge-balanced parent: on the non-Li cation side and on the anion side, elements with
-    non-integer amounts are taken as one mixed site and replaced by its majority element
-    (the host), and the parent's Li content is the one that balances the charge."""
+    charge-balanced parent.
+
+    On the non-Li cation side and on the anion side separately, the elements with
+    non-integer amounts are taken as one mixed site whose total amount, rounded to an
+    integer, is given to its majority element (the host) in the parent; the parent's Li
+    content is the one that balances the charge. So Ta0.6 + Zr1.4 becomes Zr2 (Ta5+ on the
+    Zr4+ site), S4.5 + Cl1.5 becomes S6, and a lone Al0.25 in a garnet, which rounds to 0,
+    is taken as sitting on the Li sublattice (parent Li7La3Zr2O12). An estimate from the
+    composition alone: dopants written with integer amounts are not recognised."""
     a = batch.amounts
     s = batch.oxidation.table.astype(np.int8)[batch.oxidation.assignment]
     li = np.array([e == "Li" for e in batch.elements])
@@ -43,7 +49,7 @@ def _li_vacancy(batch: Batch) -> np.ndarray:
         mixed_amount = np.where(mixed, a, 0.0)
         host = mixed_amount.argmax(axis=1)
         host_state = s[np.arange(len(batch)), host]
-        parent_charge += fixed + mixed_amount.sum(axis=1) * host_state
+        parent_charge += fixed + np.round(mixed_amount.sum(axis=1)) * host_state
     return -parent_charge - batch.amount("Li")
 
 

@@ -223,6 +223,27 @@ class Candidates:
     def take(self, rows: slice | np.ndarray) -> Candidates:
         return Candidates(self.fractions.take(rows), self.labels.iloc[rows].reset_index(drop=True))
 
+    @classmethod
+    def concat(cls, parts: Sequence[Candidates]) -> Candidates:
+        """Stack candidate sets (element columns aligned; ids renumbered 0..n-1)."""
+        elements: list[str] = []
+        for p in parts:
+            elements += [e for e in p.fractions.elements if e not in elements]
+        col = {e: j for j, e in enumerate(elements)}
+        blocks = []
+        for p in parts:
+            block = np.zeros((len(p), len(elements)))
+            block[:, [col[e] for e in p.fractions.elements]] = p.fractions.fractions
+            blocks.append(block)
+        ef = ElementFractions(
+            np.concatenate(blocks),
+            tuple(elements),
+            np.concatenate([p.fractions.atoms_per_formula for p in parts]),
+        )
+        labels = pd.concat([p.labels for p in parts], ignore_index=True)
+        labels["candidate_id"] = np.arange(len(labels), dtype=np.int64)
+        return cls(ef, labels)
+
 
 def generate_doped(
     parent: str | Composition,

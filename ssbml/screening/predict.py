@@ -99,7 +99,7 @@ def predict_chunk(
     """One row per candidate: labels, formula, predictions with ``_lower``/``_upper``
     bounds at nominal coverage ``1 - alpha``, and the applicability-domain distance."""
     out = labels.reset_index(drop=True).copy()
-    out["composition"] = X.to_formulas()
+    out["composition"] = X.formula_array().to_numpy(zero_copy_only=False)
     cond = models.conductivity
     feats = _features_once([cond, models.stability], X)
     F = feats.get(id(cond))

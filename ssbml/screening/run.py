@@ -22,7 +22,14 @@ from ssbml.screening.candidates import DEFAULT_FRACTIONS, Candidates, generate_d
 from ssbml.screening.chunks import ChunkStore, atomic_write_parquet
 from ssbml.screening.rank import RankingCriteria, rank_candidates
 
-__all__ = ["ScreenResult", "ScreenSpec", "build_candidates", "read_candidate_file", "screen"]
+__all__ = [
+    "ScreenResult",
+    "ScreenSpec",
+    "build_candidates",
+    "read_candidate_file",
+    "screen",
+    "screen_candidates",
+]
 
 
 class CandidateFileError(ValueError):
@@ -223,14 +230,54 @@ def screen(
 ) -> ScreenResult:
     """Screen the candidates of ``spec`` into ``out_dir`` (resuming if it holds an
     unfinished run of the same spec and models); returns the ranked table."""
+    cands, rejected = build_candidates(spec)
+    return screen_candidates(
+        cands,
+        out_dir,
+        spec=spec,
+        rejected=rejected,
+        criteria=criteria,
+        models_dir=models_dir,
+        scheduler=scheduler,
+        n_jobs=n_jobs,
+        progress=progress,
+        output_name=output_name,
+        track=track,
+        tracking_uri=tracking_uri,
+        top=top,
+        report=report,
+    )
+
+
+def screen_candidates(
+    cands: Candidates,
+    out_dir: str | Path,
+    *,
+    spec: ScreenSpec,
+    rejected: pd.DataFrame | None = None,
+    criteria: RankingCriteria | None = None,
+    models_dir: str | Path | None = None,
+    scheduler: str | None = None,
+    n_jobs: int = 1,
+    progress: bool = False,
+    output_name: str = "candidates.parquet",
+    track: bool = False,
+    tracking_uri: str | None = None,
+    top: int = 20,
+    report: bool = True,
+) -> ScreenResult:
+    """Screen already generated candidates; ``spec`` supplies the temperature, interval
+    level and chunk size and, with the models' hashes, the run's fingerprint."""
     from ssbml.screening.predict import ScreeningModels
 
     start = time.perf_counter()
     out_dir = Path(out_dir)
-    cands, rejected = build_candidates(spec)
+    if rejected is None:
+        rejected = pd.DataFrame(columns=["row", "input", "reason", "field"])
     models = ScreeningModels.load(models_dir, need_temperature=spec.temperature_K is not None)
     n_chunks = max(1, -(-len(cands) // spec.chunk_size))
-    store = ChunkStore(out_dir, {"spec": spec.as_dict(), "models": models.hashes}, n_chunks)
+    fingerprint_spec = {"spec": spec.as_dict(), "models": models.hashes, "n": len(cands)}
+    store = ChunkStore(out_dir, fingerprint_spec, n_chunks)
     todo = store.open()
     if len(rejected):
         rejected.to_csv(out_dir / "rejected.csv", index=False)

@@ -68,10 +68,10 @@ LABEL_COLUMNS = (
     "error",
 )
 """Label columns: reduced formula, chemical system, number of elements, window
-(V vs Li/Li+) with its method ("zero" or "sign change"), energy above hull and decomposition energy (meV/atom; the latter negative
-for stable compounds), reaction energies (meV/atom of mixture) with Li metal and
-LiCoO2 and the electrolyte atomic fraction at the minimum, and the failure reason
-("" when every target was computed)."""
+(V vs Li/Li+) with its method ("zero" or "sign change"), energy above hull and
+decomposition energy (meV/atom; the latter negative for stable compounds), reaction
+energies (meV/atom of mixture) with Li metal and LiCoO2 and the electrolyte atomic
+fraction at the minimum, and the failure reason ("" when every target was computed)."""
 
 
 def li_formulas() -> list[str]:
@@ -90,11 +90,10 @@ def _label_one(formula: str, own: HullLP, mix: HullLP, e_cathode: float) -> dict
     errors = []
     comp = Composition(formula)
     e_form = thermo_table().e_form_eV_atom(formula)
-    p = own.vector(comp)
     steps = (
         ("window", lambda: _window_labels(own, comp)),
-        ("hull", lambda: _hull_labels(own, p, formula, e_form)),
-        ("rxn_Li", lambda: _rxn_labels(own, p, e_form, "Li", 0.0)),
+        ("hull", lambda: _hull_labels(own, own.vector(comp), formula, e_form)),
+        ("rxn_Li", lambda: _rxn_labels(own, own.vector(comp), e_form, "Li", 0.0)),
         ("rxn_LiCoO2", lambda: _rxn_labels(mix, mix.vector(comp), e_form, "LiCoO2", e_cathode)),
     )
     for name, step in steps:
@@ -209,7 +208,10 @@ def compute_labels(
 
 def label_cache_path() -> Path:
     """Parquet cache of the full label table (data sha256 + code version)."""
-    key = f"{get_dataset('mp-e-form').sha256}|{LABELS_VERSION}|pymatgen {version('pymatgen')}"
+    key = (
+        f"{get_dataset('mp-e-form').sha256}|{LABELS_VERSION}|ssbml {version('ssbml')}"
+        f"|pymatgen {version('pymatgen')}|scipy {version('scipy')}"
+    )
     digest = hashlib.sha256(key.encode()).hexdigest()[:16]
     return cache_dir() / "stability" / f"labels_{digest}.parquet"
 

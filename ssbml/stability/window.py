@@ -7,8 +7,8 @@ Li metal (mu_Li = 0) to Li-poor conditions, the composition's equilibrium takes 
 ``mu_Li in [mu_{i+1}, mu_i]``, i.e. ``V in [-mu_i, -mu_{i+1}]``.
 
 * A composition on the convex hull has a step with exactly zero evolution: the window
-  is that step (method ``"zero"``; steps narrower than 1 mV are ignored), as in Zhu, He and Mo, ACS Appl. Mater. Interfaces
-  7, 23685 (2015).
+  is that step (method ``"zero"``; steps narrower than 1 mV are ignored), as in Zhu,
+  He and Mo, ACS Appl. Mater. Interfaces 7, 23685 (2015).
 * An off-stoichiometric or metastable composition has no exact zero: its evolution
   changes sign. The window is the run of steps around the sign change whose Li
   exchange is at most ``rel_tol`` of the composition's Li (method ``"sign change"``);
