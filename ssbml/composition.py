@@ -271,19 +271,21 @@ def parse_formulas(formulas: Iterable[object], *, require_li: bool = True) -> Pa
 
     Repeated formulas are parsed once.
     """
-    cache: dict[object, Composition | CompositionError] = {}
+    cache: dict[str, Composition | CompositionError] = {}
     comps: list[Composition] = []
     rows: list[int] = []
     rejected: list[tuple[int, object, str]] = []
     for i, f in enumerate(formulas):
-        key = f if isinstance(f, str | Composition) else repr(f)
-        result = cache.get(key)
+        # Composition hashing/equality is slow in pymatgen: cache strings only
+        key = f if isinstance(f, str) else None
+        result = cache.get(key) if key is not None else None
         if result is None:
             try:
                 result = parse_formula(f, require_li=require_li)
             except CompositionError as err:
                 result = err
-            cache[key] = result
+            if key is not None:
+                cache[key] = result
         if isinstance(result, CompositionError):
             rejected.append((i, f, result.reason))
         else:

@@ -80,6 +80,18 @@ def test_screen_ranks_writes_and_reports(models_dir, tmp_path):
     assert (tmp_path / "out" / "pareto.png").stat().st_size > 1000
 
 
+def test_reference_compounds_get_exact_stability(models_dir, tmp_path):
+    spec = ScreenSpec(parent="Li7La3Zr2O12", dopants=("Ta",), fractions=(0.25,), max_dopants=1)
+    table = screen(spec, tmp_path / "e", models_dir=models_dir, report=False).table
+    parent = table[table["doping"] == ""].iloc[0]
+    assert parent["stability_source"] == "exact"
+    assert parent["reduction_V"] == pytest.approx(0.05, abs=0.1)
+    assert parent["oxidation_V"] == pytest.approx(2.91, abs=0.1)
+    assert parent["rxn_Li_meV_atom"] <= 0 and parent["rxn_LiCoO2_meV_atom"] < 0
+    doped = table[table["doping"] != ""].iloc[0]
+    assert doped["stability_source"] != "exact"
+
+
 def test_rerun_same_folder_resumes_and_different_run_is_refused(models_dir, tmp_path):
     first = screen(SPEC, tmp_path / "o", models_dir=models_dir, report=False)
     stamp = (tmp_path / "o" / "chunks" / "part-00000.parquet").stat().st_mtime_ns

@@ -68,3 +68,18 @@ def test_bad_input_exits_nonzero_with_one_line(mirror, args, message):
     result = runner.invoke(app, ["stability", *args])
     assert result.exit_code != 0
     assert message in result.output
+
+
+def test_plot_windows_direct(mirror, tmp_path):
+    from ssbml.stability.interface import ELECTRODES
+    from ssbml.stability.plot import plot_windows
+    from ssbml.stability.window import electrochemical_window
+
+    with pytest.raises(ValueError, match="at least one"):
+        plot_windows([], tmp_path / "empty.png")
+    point = electrochemical_window("Li0.33La0.56TiO3", rel_tol=0.0)  # zero-width window
+    assert point.width_V == pytest.approx(0.0)
+    out = plot_windows([point, electrochemical_window("Li3PS4")], tmp_path / "w.svg",
+                       electrodes=[ELECTRODES["Li"], ELECTRODES["NMC811"]])
+    text = out.read_text()
+    assert out.suffix == ".svg" and "NMC811" in text and "V vs Li/Li+" in text

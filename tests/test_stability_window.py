@@ -37,7 +37,7 @@ def test_li3ps4_products(mirror):
 
 @pytest.mark.parametrize(
     ("formula", "reduction", "oxidation"),
-    # Zhu, He and Mo (2015) report LLTO 1.75-3.71 V and LATP 2.17-4.21 V
+    # Zhu, He and Mo (2015), Table 1 (quoted from memory): LLTO 1.75-3.71, LATP 2.17-4.21 V
     [("Li0.33La0.56TiO3", 1.75, 3.71), ("Li1.3Al0.3Ti1.7(PO4)3", 2.17, 4.21)],
 )
 def test_off_stoichiometric_compositions_get_a_window(mirror, formula, reduction, oxidation):

@@ -87,14 +87,20 @@ def main() -> None:
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     children_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     cols = [c for c in result.table.columns if c.endswith(("_V", "meV_atom"))]
-    print(f"candidates: {len(cands):,} from {len(PARENTS)} parents; jobs={args.jobs}, "
-          f"chunk={args.chunk_size:,}; cores={os.cpu_count()}; load={os.getloadavg()[0]:.2f}")
+    print(
+        f"candidates: {len(cands):,} from {len(PARENTS)} parents; jobs={args.jobs}, "
+        f"chunk={args.chunk_size:,}; cores={os.cpu_count()}; load={os.getloadavg()[0]:.2f}"
+    )
     print(f"stability columns predicted: {cols or 'none (no stability model shipped)'}")
     print(f"generate: {t_gen:.1f} s; featurize+predict+rank+write: {t_screen:.1f} s")
-    print(f"end to end: {total:.1f} s -> {len(cands) / total:,.0f} candidates/s "
-          f"(target: 1,000,000 in < 60 s: {'met' if total < 60 and len(cands) >= 1e6 else 'not met'})")
-    print(f"parquet: {size / 1e6:.1f} MB; peak RSS main {peak_mb:,.0f} MB, "
-          f"largest worker {children_mb:,.0f} MB")
+    print(
+        f"end to end: {total:.1f} s -> {len(cands) / total:,.0f} candidates/s "
+        f"(target: 1,000,000 in < 60 s: {'met' if total < 60 and len(cands) >= 1e6 else 'not met'})"
+    )
+    print(
+        f"parquet: {size / 1e6:.1f} MB; peak RSS main {peak_mb:,.0f} MB, "
+        f"largest worker {children_mb:,.0f} MB"
+    )
 
 
 if __name__ == "__main__":

@@ -77,6 +77,10 @@ def screen(
     models_dir: Path = typer.Option(
         None, help="Folder of shipped models (default: models/ or $SSBML_MODELS_DIR)."
     ),
+    exact: bool = typer.Option(
+        True,
+        help="Exact stability for reference compounds when the Materials Project table is on this machine.",
+    ),
     track: bool = typer.Option(True, help="Log the run to mlflow."),
     tracking_uri: str = typer.Option(
         None, help="mlflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db)."
@@ -116,6 +120,7 @@ def screen(
             input_file=str(input_file) if input_file else None,
             temperature_K=temperature,
             chunk_size=chunk_size,
+            exact_stability=exact,
         )
         criteria = RankingCriteria(
             min_log10_sigma=min_log10_sigma,

@@ -25,8 +25,8 @@ from ssbml.eis.circuits import (
     ARC_ROLES,
     DEFAULT_ROLES,
     CircuitLayout,
-    compile_circuit,
     candidate_circuits,
+    compile_circuit,
     detect_arcs,
     initial_guess,
     parse_circuit,
@@ -176,8 +176,12 @@ class CircuitFit:
         if 2 * f.size <= n_par + 2:
             raise FitError(f"{src}: {f.size} points are too few for {n_par} parameters")
         is_exp = np.array([u == "" for u in layout.param_units])
-        lo = np.where(is_exp, _N_BOUNDS[0], _LOG_BOUNDS[0])
-        hi = np.where(is_exp, _N_BOUNDS[1], _LOG_BOUNDS[1])
+        absz = np.abs(Z)
+        is_ohm = np.array([u == "Ohm" for u in layout.param_units])
+        lo = np.where(is_exp, _N_BOUNDS[0],
+                      np.where(is_ohm, np.log10(1e-6 * absz.min()), _LOG_BOUNDS[0]))
+        hi = np.where(is_exp, _N_BOUNDS[1],
+                      np.where(is_ohm, np.log10(1e3 * absz.max()), _LOG_BOUNDS[1]))
         fn = compile_circuit(layout.circuit)
         w = np.abs(Z)
         data = np.concatenate([Z.real, Z.imag]) / np.concatenate([w, w])
@@ -199,7 +203,7 @@ class CircuitFit:
             x0 = np.clip(x0, lo + 1e-9, hi - 1e-9)
             with np.errstate(all="ignore"):
                 res = least_squares(resid, x0, bounds=(lo, hi), method="trf",
-                                    max_nfev=self.max_nfev, x_scale="jac")
+                                    max_nfev=self.max_nfev)
             messages.append(res.message)
             if res.status > 0 and np.all(np.isfinite(res.fun)) and (
                     best is None or res.cost < best.cost):

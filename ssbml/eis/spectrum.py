@@ -13,6 +13,7 @@ the data row (1-based) and the field.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,6 +60,7 @@ class Spectrum:
     convention : how the file stored the imaginary part, ``"Z''"`` or ``"-Z''"``.
     convention_note : how the convention was decided (header, data signs, user).
     temperature_K : measurement temperature (K) or None.
+    meta : extra facts, e.g. ``sha256`` of the file read.
     """
 
     frequency_Hz: np.ndarray
@@ -85,7 +87,7 @@ class Spectrum:
         if temperature_K is not None and not (np.isfinite(temperature_K) and temperature_K > 0):
             raise EISInputError(f"{source}: temperature_K must be > 0 K, got {temperature_K!r}")
         return cls(f, Z, source, convention, convention_note,
-                   None if temperature_K is None else float(temperature_K))
+                   None if temperature_K is None else float(temperature_K), {})
 
     def __len__(self) -> int:
         return len(self.frequency_Hz)
@@ -162,7 +164,7 @@ def parse_temperature(text: str | float | None) -> float | None:
     return kelvin
 
 
-_FREQ_NAMES = re.compile(r"^(f|freq|frequency)\b", re.I)
+_FREQ_NAMES = re.compile(r"^(f|freq|frequency)([_(\[/]|$)", re.I)
 _REAL_NAMES = re.compile(r"^(z'|zre|z_re|zreal|z_real|re\(z\)|re_z|real|z1)", re.I)
 _IMAG_NAMES = re.compile(r"^(-|minus|neg)?\s*(z''|z\"|zim|z_im|zimag|z_imag|im\(z\)|im_z|imag|z2)",
                          re.I)
@@ -287,4 +289,5 @@ def read_spectrum(
     Z = zr + 1j * (-zi if negate else zi)
     spec = Spectrum.from_arrays(f, Z, source=source, temperature_K=temperature_K,
                                 convention="-Z''" if negate else "Z''", convention_note=note)
+    spec.meta["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
     return spec

@@ -9,8 +9,11 @@ electrodes from conductivities (S/cm), geometry and capacitances (F), and
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 
+from ssbml.eis.arrhenius import K_B_EV
 from ssbml.eis.circuits import compile_circuit
 from ssbml.eis.spectrum import Spectrum
 
@@ -21,10 +24,9 @@ __all__ = [
     "frequencies",
     "pellet_parameters",
     "simulate",
+    "write_examples",
 ]
 
-K_B_EV = 8.617333262e-5
-"""Boltzmann constant (eV/K)."""
 
 
 def frequencies(f_max_Hz: float = 1e7, f_min_Hz: float = 0.1, per_decade: int = 10) -> np.ndarray:
@@ -99,3 +101,71 @@ def pellet_parameters(
     truth["sigma_bulk_S_cm"] = sigma_bulk_S_cm
     truth["sigma_total_S_cm"] = g / (Rb + truth["R_gb_ohm"])
     return circuit, np.asarray(params, dtype=float), truth
+
+
+EPS0_F_CM = 8.8541878128e-14
+"""Vacuum permittivity (F/cm)."""
+
+EXAMPLE_COMPOSITION = "Li6.4La3Zr1.4Ta0.6O12"
+EXAMPLE_TEMPERATURES_C = (-40, -30, -20, -10, 0, 10, 25)
+EXAMPLE_TRUTH = {
+    "Ea_bulk_eV": 0.40, "sigma_bulk_25C_S_cm": 1.0e-4,
+    "Ea_gb_eV": 0.45, "sigma_gb_25C_S_cm": 2.0e-4,
+    "thickness_cm": 0.1, "area_cm2": 0.785, "eps_r": 50.0, "C_gb_F": 3e-9,
+    "asr_ohm_cm2": 200.0, "C_interface_F": 1e-6, "noise": 0.005,
+}
+"""Ground truth of the example data in ``data/examples/eis`` (garnet-like pellet, 1 mm
+thick, 10 mm diameter Au electrodes; and a Li | SE | Li symmetric cell at 25 C)."""
+
+
+def write_examples(folder: str | Path, seed: int = 7) -> list[Path]:
+    """Write the example spectra (CSV with a ``-Z''`` column) and a truth JSON file."""
+    import json
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    t = EXAMPLE_TRUTH
+    L, A = t["thickness_cm"], t["area_cm2"]
+    C_bulk = EPS0_F_CM * t["eps_r"] * A / L
+    f = frequencies(1e7, 0.1, 10)
+    written, truth_rows = [], []
+    for i, tc in enumerate(EXAMPLE_TEMPERATURES_C):
+        T = tc + 273.15
+        sb = float(arrhenius_sigma(T, t["Ea_bulk_eV"], t["sigma_bulk_25C_S_cm"]))
+        sg = float(arrhenius_sigma(T, t["Ea_gb_eV"], t["sigma_gb_25C_S_cm"]))
+        circuit, params, truth = pellet_parameters(
+            sigma_bulk_S_cm=sb, sigma_gb_S_cm=sg, thickness_cm=L, area_cm2=A,
+            C_bulk_F=C_bulk, C_gb_F=t["C_gb_F"], n_gb=0.9)
+        spec = simulate(circuit, params, f, noise=t["noise"], seed=seed + i)
+        name = f"llzo_{'m' if tc < 0 else ''}{abs(tc)}C.csv"
+        written.append(_write_csv(folder / name, spec, f"Au | {EXAMPLE_COMPOSITION} | Au, "
+                                  f"{tc} C, synthetic (ssbml.eis.synthetic, seed {seed + i})"))
+        truth_rows.append({"file": name, "temperature_K": T, **truth})
+    # symmetric Li | SE | Li cell at 25 C: bulk, gb and interface arcs, no blocking tail
+    sb = t["sigma_bulk_25C_S_cm"]
+    g = L / A
+    Rb, Rgb = g / sb, g / t["sigma_gb_25C_S_cm"]
+    Rint = 2 * t["asr_ohm_cm2"] / A
+    params = [2.0, Rb, cpe_q(Rb, C_bulk, 0.95), 0.95, Rgb, cpe_q(Rgb, t["C_gb_F"], 0.9), 0.9,
+              Rint, cpe_q(Rint, t["C_interface_F"], 0.85), 0.85]
+    spec = simulate("R0-p(R1,CPE1)-p(R2,CPE2)-p(R3,CPE3)", params, f, noise=t["noise"],
+                    seed=seed + 100)
+    written.append(_write_csv(folder / "li_symmetric_25C.csv", spec,
+                              f"Li | {EXAMPLE_COMPOSITION} | Li, 25 C, synthetic "
+                              f"(seed {seed + 100})"))
+    truth_rows.append({"file": "li_symmetric_25C.csv", "temperature_K": 298.15,
+                       "R_bulk_ohm": Rb, "R_gb_ohm": Rgb, "R_interface_ohm": Rint,
+                       "asr_ohm_cm2": t["asr_ohm_cm2"]})
+    (folder / "truth.json").write_text(json.dumps(
+        {"composition": EXAMPLE_COMPOSITION, **t, "C_bulk_F": C_bulk, "spectra": truth_rows},
+        indent=2))
+    written.append(folder / "truth.json")
+    return written
+
+
+def _write_csv(path: Path, spec: Spectrum, comment: str) -> Path:
+    lines = [f"# {comment}", "frequency_Hz,Z'_ohm,-Z''_ohm"]
+    lines += [f"{fr:.6g},{z.real:.6g},{-z.imag:.6g}"
+              for fr, z in zip(spec.frequency_Hz, spec.Z_ohm, strict=True)]
+    path.write_text("\n".join(lines) + "\n")
+    return path

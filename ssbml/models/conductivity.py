@@ -86,9 +86,14 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
         """Fit on compositions ``X`` and targets ``y`` (log10 S/cm). ``groups`` (e.g.
         :func:`chemical_system_groups`) keeps near-duplicates in one fold for the
         out-of-fold residuals that set the interval width."""
-        from sklearn.model_selection import GroupKFold, KFold
 
-        from ssbml.models.regressors import make_regressor
+        from ssbml.models.regressors import make_regressor, single_thread
+
+        with single_thread():
+            return self._fit(X, y, groups, make_regressor)
+
+    def _fit(self, X: Any, y: Any, groups: Any, make_regressor: Any) -> ConductivityModel:
+        from sklearn.model_selection import GroupKFold, KFold
 
         y = np.asarray(y, dtype=float)
         if not np.isfinite(y).all():

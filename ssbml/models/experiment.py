@@ -44,6 +44,7 @@ __all__ = [
     "build_model",
     "load_config",
     "load_training_data",
+    "run_temperature_training",
     "run_training",
 ]
 
@@ -181,8 +182,9 @@ def _search(cfg: TrainConfig, train: pd.DataFrame, groups: np.ndarray) -> dict[s
     from ssbml.models.regressors import make_regressor
     from ssbml.models.search import grouped_search
 
-    feat = clone(make_featurizer_by_name(cfg.features)).fit(train[["composition"]])
-    F = feat.transform(train[["composition"]])
+    inputs = ["composition", "family"] if "family" in str(cfg.features) else ["composition"]
+    feat = clone(make_featurizer_by_name(cfg.features)).fit(train[inputs])
+    F = feat.transform(train[inputs])
     reg = make_regressor(cfg.regressor, cfg.params, random_state=cfg.seed)
     return grouped_search(
         reg, cfg.search_space, F, train["log10_sigma"], groups,
@@ -236,8 +238,9 @@ def run_training(
             mlflow.log_metric("search_cv_mae", result["best_mae"])
             log_dataframe_artifact(result["table"].astype({"params": str}), "search.csv")
 
+        inputs = ["composition", "family"] if "family" in str(cfg.features) else ["composition"]
         model = build_model(cfg, best_params)
-        model.fit(train[["composition"]], train["log10_sigma"].to_numpy(), groups=groups)
+        model.fit(train[inputs], train["log10_sigma"].to_numpy(), groups=groups)
         y_tr = train["log10_sigma"].to_numpy()
         metrics = regression_metrics(y_tr, model.oof_predictions_, prefix="cv_")
         metrics["interval_halfwidth90"] = model.interval_halfwidth(0.1)
@@ -251,7 +254,7 @@ def run_training(
         if test is not None:
             log_dataset(test[cols], "obelix-test", "evaluation",
                         source="ssbml.data.conductivity", targets="log10_sigma")
-            pred = model.predict_interval(test[["composition"]], alpha=0.1)
+            pred = model.predict_interval(test[inputs], alpha=0.1)
             y_te = test["log10_sigma"].to_numpy()
             metrics |= regression_metrics(
                 y_te, pred["log10_sigma"], pred["log10_sigma_lower"],
@@ -272,7 +275,7 @@ def run_training(
 
         info = None
         if log_model:
-            example = train[["composition"]].head(5).reset_index(drop=True)
+            example = train[inputs].head(5).reset_index(drop=True)
             reg_name = REGISTERED_MODEL if (register and test is not None) else None
             info = log_sklearn_model(model, example, registered_model_name=reg_name)
             if reg_name is not None and info.registered_model_version is not None:
@@ -286,3 +289,80 @@ def run_training(
             "predictions": predictions,
             "model_version": None if info is None else info.registered_model_version,
         }
+
+
+TEMPERATURE_EXPERIMENT = "ssbml-conductivity-temperature"
+
+
+def run_temperature_training(
+    *,
+    tracking_uri: str | None = None,
+    experiment: str = TEMPERATURE_EXPERIMENT,
+    features: str = "default",
+    log_model: bool = True,
+) -> dict[str, Any]:
+    """Fit the Arrhenius model on all Liverpool measurements and log it.
+
+    Metrics come from a grouped K-fold by composition (no composition on both sides):
+    ``cv_mae`` etc. of log10 S/cm at the measured temperatures, ``cv_rt_mae`` on the
+    room-temperature rows, ``cv_ea_mae_eV`` of the activation energy against the
+    per-composition Arrhenius fits, and ``cv_ea_mae_eV_median_baseline`` for a constant
+    median Ea.
+    """
+    import warnings
+
+    import mlflow
+
+    from ssbml.data.conductivity import ROOM_TEMPERATURE_RANGE_K, load_liverpool
+    from ssbml.models.benchmark import regression_metrics
+    from ssbml.models.featurizers import make_featurizer_by_name
+    from ssbml.models.temperature import ArrheniusModel
+    from ssbml.tracking import (
+        log_dataframe_artifact,
+        log_dataset,
+        log_figure,
+        log_sklearn_model,
+        start_run,
+    )
+    from ssbml.tracking.plots import parity_plot
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = load_liverpool()
+    with start_run(experiment, run_name="arrhenius-liverpool", tracking_uri=tracking_uri,
+                   data_names=("liverpool",), tags={"task": "conductivity-temperature"}) as run:
+        model = ArrheniusModel(featurizer=make_featurizer_by_name(features))
+        mlflow.log_params({k: v for k, v in model.get_params(deep=False).items()
+                           if not hasattr(v, "fit")} | {"features": features,
+                                                        "n_rows": len(data)})
+        cols = ["composition", "log10_sigma", "temperature_K", "family"]
+        log_dataset(data[cols], "liverpool", "training", source="ssbml.data.conductivity",
+                    targets="log10_sigma")
+        model.fit(data)
+        y = data["log10_sigma"].to_numpy()
+        oof = model.oof_predictions_
+        h = model.interval_halfwidth(0.1)
+        metrics = regression_metrics(y, oof, prefix="cv_")
+        lo, hi = ROOM_TEMPERATURE_RANGE_K
+        rt = data["temperature_K"].between(lo, hi).to_numpy()
+        metrics["cv_rt_mae"] = float(np.mean(np.abs(y - oof)[rt]))
+        key = data["composition_key"]
+        first = (~key.duplicated()).to_numpy()
+        fitted = np.array([model.arrhenius_fits_.get(str(k), (np.nan, np.nan))[1] for k in key])
+        sel = first & ~np.isnan(fitted)
+        ea_true = np.clip(fitted[sel], 0.0, model.ea_max_eV)
+        metrics["cv_ea_mae_eV"] = float(np.mean(np.abs(ea_true
+                                                       - model.oof_activation_energy_eV_[sel])))
+        metrics["cv_ea_mae_eV_median_baseline"] = float(
+            np.mean(np.abs(ea_true - np.median(ea_true))))
+        metrics["n_arrhenius_fits"] = float(model.n_arrhenius_fits_)
+        metrics["interval_halfwidth90"] = h
+        mlflow.log_metrics(metrics)
+        log_figure(parity_plot(y, oof, title="Arrhenius model, grouped CV"), "parity_cv.png")
+        ea_table = pd.DataFrame({"composition": data["composition"][sel].to_numpy(),
+                                 "ea_fit_eV": ea_true,
+                                 "ea_oof_eV": model.oof_activation_energy_eV_[sel]})
+        log_dataframe_artifact(ea_table, "activation_energies_cv.csv")
+        if log_model:
+            log_sklearn_model(model, data[["composition"]].head(5).reset_index(drop=True))
+        return {"run_id": run.info.run_id, "metrics": metrics, "model": model}

@@ -22,6 +22,7 @@ __all__ = [
     "ElementFractionFeaturizer",
     "FallbackFeaturizer",
     "WithElementFractions",
+    "WithFamily",
     "make_featurizer_by_name",
     "to_element_fractions",
 ]
@@ -158,6 +159,40 @@ class WithElementFractions(TransformerMixin, BaseEstimator):
         )
 
 
+class WithFamily(TransformerMixin, BaseEstimator):
+    """``base`` features plus a one-hot of the structural ``family`` column (families
+    with at least ``min_count`` training rows; others are all-zero). Needs a DataFrame
+    with ``composition`` and ``family``: for benchmarks where the family is known, not
+    for screening new compositions."""
+
+    def __init__(self, base: TransformerMixin | None = None, min_count: int = 3) -> None:
+        self.base = base
+        self.min_count = min_count
+
+    @staticmethod
+    def _family(X: object) -> pd.Series:
+        if not isinstance(X, pd.DataFrame) or "family" not in X.columns:
+            raise ValueError("this model needs a DataFrame with 'composition' and 'family'")
+        return X["family"].fillna("unknown").astype(str).str.lower().reset_index(drop=True)
+
+    def fit(self, X: object, y: object = None) -> WithFamily:
+        from sklearn.base import clone
+
+        counts = self._family(X).value_counts()
+        self.families_ = tuple(sorted(counts.index[counts >= self.min_count]))
+        self.base_ = clone(self.base).fit(X[["composition"]])
+        return self
+
+    def transform(self, X: object) -> pd.DataFrame:
+        fam = self._family(X)
+        a = self.base_.transform(X[["composition"]])
+        a = a if isinstance(a, pd.DataFrame) else pd.DataFrame(a)
+        onehot = pd.DataFrame(
+            {f"family_{f}": (fam == f).astype(float).to_numpy() for f in self.families_}
+        )
+        return pd.concat([a.reset_index(drop=True), onehot], axis=1)
+
+
 def make_featurizer_by_name(name: str | list[str] = "default") -> TransformerMixin:
     """Resolve a feature-set name (see the module docstring)."""
     if name == "fallback":
@@ -170,6 +205,8 @@ def make_featurizer_by_name(name: str | list[str] = "default") -> TransformerMix
         return default_featurizer()
     if name == "default+fractions":
         return WithElementFractions(default_featurizer())
+    if name == "default+family":
+        return WithFamily(default_featurizer())
     raise ValueError(
         f"unknown feature set {name!r}: use 'default', 'default+fractions', 'fallback' "
         "or a list of ssbml.features.FEATURE_SETS names"

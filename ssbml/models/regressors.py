@@ -9,7 +9,21 @@ import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
 
-__all__ = ["REGRESSORS", "MedianExtraTreesRegressor", "MedianForestRegressor", "make_regressor"]
+__all__ = [
+    "REGRESSORS",
+    "MedianExtraTreesRegressor",
+    "MedianForestRegressor",
+    "make_regressor",
+    "single_thread",
+]
+
+
+def single_thread() -> Any:
+    """Context limiting BLAS/OpenMP to one thread: fitting on a shared 2-core machine
+    with OpenMP oversubscribed is several times slower (HistGradientBoosting)."""
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1)
 
 
 def _median_of_trees(estimators: list, X: np.ndarray, chunk: int = 20000) -> np.ndarray:

@@ -58,7 +58,10 @@ def grouped_search(
         search = RandomizedSearchCV(
             regressor, space, n_iter=n_iter, random_state=random_state, **common
         )
-    search.fit(X, np.asarray(y, dtype=float))
+    from ssbml.models.regressors import single_thread
+
+    with single_thread():
+        search.fit(X, np.asarray(y, dtype=float))
     table = pd.DataFrame(search.cv_results_)
     table = table[["params", "mean_test_score", "std_test_score", "rank_test_score"]].copy()
     table["cv_mae"] = -table.pop("mean_test_score")

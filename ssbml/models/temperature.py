@@ -70,9 +70,27 @@ class ArrheniusModel(RegressorMixin, BaseEstimator):
         A grouped K-fold by composition first gives out-of-fold predictions
         (``oof_predictions_``, log10 S/cm) whose absolute residuals set the conformal
         interval width; then the model is refit on everything."""
+
+        from ssbml.models.regressors import single_thread
+
+        with single_thread():
+            return self._fit(data)
+
+    def _fit(self, data: pd.DataFrame) -> ArrheniusModel:
         from sklearn.model_selection import GroupKFold
 
+        missing = {"composition", "log10_sigma", "temperature_K"} - set(data.columns)
+        if missing:
+            raise ValueError(f"training data lacks column(s) {sorted(missing)}")
         data = data.reset_index(drop=True)
+        T = data["temperature_K"].to_numpy(dtype=float)
+        if not (np.isfinite(T).all() and (T > 0).all()):
+            bad = np.flatnonzero(~(np.isfinite(T) & (T > 0)))[:10].tolist()
+            raise ValueError(f"temperature_K must be positive (K); bad row(s) {bad}")
+        y = data["log10_sigma"].to_numpy(dtype=float)
+        if not np.isfinite(y).all():
+            bad = np.flatnonzero(~np.isfinite(y))[:10].tolist()
+            raise ValueError(f"log10_sigma is not finite in row(s) {bad}")
         key = data["composition_key"] if "composition_key" in data else data["composition"]
         oof = np.full(len(data), np.nan)
         oof_ea = np.full(len(data), np.nan)
@@ -106,14 +124,8 @@ class ArrheniusModel(RegressorMixin, BaseEstimator):
         from ssbml.models.featurizers import make_featurizer_by_name
         from ssbml.models.regressors import make_regressor
 
-        missing = {"composition", "log10_sigma", "temperature_K"} - set(data.columns)
-        if missing:
-            raise ValueError(f"training data lacks column(s) {sorted(missing)}")
         data = data.reset_index(drop=True)
         T = data["temperature_K"].to_numpy(dtype=float)
-        if not (np.isfinite(T).all() and (T > 0).all()):
-            bad = np.flatnonzero(~(np.isfinite(T) & (T > 0)))[:10].tolist()
-            raise ValueError(f"temperature_K must be positive (K); bad row(s) {bad}")
         key = data["composition_key"] if "composition_key" in data else data["composition"]
         fits: dict[str, tuple[float, float]] = {}
         for k, part in data.groupby(key, sort=True):

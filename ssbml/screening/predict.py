@@ -95,9 +95,13 @@ def predict_chunk(
     *,
     temperature_K: float | None = None,
     alpha: float = 0.1,
+    exact_stability: bool = True,
 ) -> pd.DataFrame:
     """One row per candidate: labels, formula, predictions with ``_lower``/``_upper``
-    bounds at nominal coverage ``1 - alpha``, and the applicability-domain distance."""
+    bounds at nominal coverage ``1 - alpha``, and the applicability-domain distance.
+
+    With ``exact_stability`` the stability of reference compounds comes from the phase
+    diagram (when the reference data are on this machine) and is marked ``exact``."""
     out = labels.reset_index(drop=True).copy()
     out["composition"] = X.formula_array().to_numpy(zero_copy_only=False)
     cond = models.conductivity
@@ -134,4 +138,8 @@ def predict_chunk(
         for col in sp.columns:
             out[col] = sp[col].to_numpy()
         out["stability_source"] = "learned"
+    if exact_stability:
+        from ssbml.screening.exact import apply_exact_stability
+
+        out = apply_exact_stability(out, X)
     return out

@@ -50,6 +50,7 @@ class ScreenSpec:
     temperature_K: float | None = None
     alpha: float = 0.1
     chunk_size: int = 50_000
+    exact_stability: bool = True
 
     def __post_init__(self) -> None:
         if (self.parent is None) == (self.input_file is None):
@@ -152,6 +153,7 @@ def _run_chunk(
     models_dir: str | None,
     temperature_K: float | None,
     alpha: float,
+    exact_stability: bool,
     chunk_path: str,
 ) -> tuple[int, int]:
     """Predict one chunk and write it atomically (runs in a worker or on Dask)."""
@@ -159,7 +161,14 @@ def _run_chunk(
 
     models = _cached_models(models_dir, temperature_K is not None)
     X = ElementFractions(fractions, elements, atoms)
-    df = predict_chunk(X, labels, models, temperature_K=temperature_K, alpha=alpha)
+    df = predict_chunk(
+        X,
+        labels,
+        models,
+        temperature_K=temperature_K,
+        alpha=alpha,
+        exact_stability=exact_stability,
+    )
     atomic_write_parquet(df, Path(chunk_path))
     return index, len(df)
 
@@ -178,6 +187,7 @@ def _chunk_args(
         None if models_dir is None else str(models_dir),
         spec.temperature_K,
         spec.alpha,
+        spec.exact_stability,
         str(store.chunk_path(index)),
     )
 

@@ -132,7 +132,10 @@ def _rxn_labels(lp: HullLP, p: np.ndarray, e_form: float, name: str, e_electrode
 
     c2 = lp.vector(Composition(ELECTRODES[name].formula))
     energy, x, _ = lp.min_reaction(p, e_form, c2, e_electrode)
-    return {f"rxn_{name}_meV_atom": min(1000.0 * energy, 0.0) + 0.0, f"rxn_{name}_ratio": x}
+    return {
+        f"rxn_{name}_meV_atom": min(1000.0 * energy, 0.0) + 0.0,
+        f"rxn_{name}_ratio": x + 0.0,
+    }
 
 
 def _label_group(mix_chemsys: str, formulas: Sequence[str]) -> list[dict]:

@@ -130,6 +130,8 @@ def log_sklearn_model(
         signature=signature,
         input_example=input_example,
         registered_model_name=registered_model_name,
+        # skops (mlflow 3's default) cannot take project classes without a trust list
+        serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
     )
 
 

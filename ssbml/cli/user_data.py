@@ -1,0 +1,107 @@
+"""``ssbml data add``: append measured conductivities to a user data set.
+
+Registered by :mod:`ssbml.cli.data` as ``app.command("add")(user_data.add)``. Only typer
+and the standard library are imported at module level.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+
+import typer
+
+
+def _rows_from_fit_json(data: object, composition: str | None, kind: str, family: str | None,
+                        doi: str | None, split: str, where: str) -> list[dict]:
+    from ssbml.data.user import UserDataError
+
+    if composition is None:
+        raise UserDataError("--composition is required with the JSON output of 'ssbml eis fit'")
+    items = data if isinstance(data, list) else [data]
+    rows = []
+    key = f"sigma_{kind}_S_cm"
+    for i, obj in enumerate(items, start=1):
+        if not isinstance(obj, dict):
+            raise UserDataError(f"{where} entry {i}: expected a JSON object")
+        T, sigma = obj.get("temperature_K"), obj.get(key)
+        if T is None:
+            raise UserDataError(f"{where} entry {i} field temperature_K is missing: fit with "
+                                "'ssbml eis fit --temperature ...'")
+        if sigma is None:
+            raise UserDataError(f"{where} entry {i} field {key} is missing: fit with the pellet "
+                                "geometry (--thickness-mm and --area-cm2 or --diameter-mm)")
+        if not (isinstance(sigma, int | float) and sigma > 0 and math.isfinite(sigma)):
+            raise UserDataError(f"{where} entry {i} field {key} = {sigma!r}: must be > 0 S/cm")
+        rows.append({
+            "composition": composition, "log10_sigma": math.log10(sigma), "temperature_K": T,
+            "censored": False, "family": family, "doi": doi, "split": split,
+            "provenance_file": _provenance(obj), "fit_circuit": obj.get("circuit"),
+            "sigma_kind": kind,
+        })
+    return rows
+
+
+def _provenance(obj: dict) -> str | None:
+    name, digest = obj.get("file"), obj.get("file_sha256")
+    if name and digest:
+        return f"{name} sha256:{digest[:16]}"
+    return name
+
+
+def add(
+    source: str = typer.Argument(..., help="JSON from 'ssbml eis fit --json' (file, or '-' "
+                                 "for stdin), or a CSV of rows in the user data schema."),
+    dataset: str = typer.Option(..., "--dataset", help="User data set name (created if new)."),
+    composition: str | None = typer.Option(None, "--composition",
+                                           help="Formula of the measured sample (JSON input)."),
+    kind: str = typer.Option("total", "--kind", help="Conductivity to store from JSON input: "
+                             "total or bulk."),
+    family: str | None = typer.Option(None, "--family", help="Material family (optional)."),
+    doi: str | None = typer.Option(None, "--doi", help="DOI of the publication (optional)."),
+    split: str = typer.Option("train", "--split", help="train or test."),
+) -> None:
+    """Append fitted conductivities (log10 S/cm at temperature_K) to a user data set.
+
+    Every row is validated before anything is written; exact duplicates are refused;
+    existing rows are never changed. The folder is SSBML_USER_DATA_DIR or the platform
+    user data folder.
+    """
+    import pandas as pd
+
+    from ssbml.data.user import UserDataError, append_rows
+
+    try:
+        if kind not in ("total", "bulk"):
+            raise UserDataError(f"--kind must be total or bulk, got {kind!r}")
+        if source == "-":
+            text, where = sys.stdin.read(), "<stdin>"
+        else:
+            path = Path(source)
+            if not path.is_file():
+                raise UserDataError(f"{source}: no such file")
+            text, where = path.read_text(), source
+        if text.lstrip().startswith(("{", "[")):
+            try:
+                data = json.loads(text)
+            except json.JSONDecodeError as exc:
+                raise UserDataError(f"{where}: invalid JSON ({exc})") from None
+            rows = pd.DataFrame(_rows_from_fit_json(data, composition, kind, family, doi, split,
+                                                    where))
+        else:
+            from io import StringIO
+
+            rows = pd.read_csv(StringIO(text), keep_default_na=False, na_values=[""])
+            if composition is not None:
+                raise UserDataError("--composition applies to JSON input; a CSV carries its "
+                                    "own composition column")
+            if "provenance_file" not in rows.columns:
+                rows["provenance_file"] = where
+        result = append_rows(dataset, rows)
+    except (UserDataError, OSError, pd.errors.ParserError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
+    typer.echo(f"added {result.n_added} row(s) to user data set {dataset!r} ({result.path}); "
+               f"it now has {result.n_existing + result.n_added} row(s)")

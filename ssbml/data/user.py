@@ -1,0 +1,246 @@
+"""User data sets: a lab's own conductivity measurements in the training schema.
+
+A user data set is a CSV file ``<name>.csv`` in the user data folder: the
+``SSBML_USER_DATA_DIR`` environment variable if set, else
+``platformdirs.user_data_dir("ssbml") / "datasets"`` (e.g.
+``~/.local/share/ssbml/datasets`` on Linux). Rows follow the conductivity schema of
+:mod:`ssbml.data.conductivity` (composition, log10_sigma in log10 S/cm, temperature_K,
+censored, family, doi, source, split) plus provenance columns (provenance_file,
+fit_circuit, added_utc, sigma_kind).
+
+:func:`append_rows` validates every new row first (errors name the row and field),
+refuses rows that exactly repeat an existing or another new row, and writes the whole
+file atomically (temporary file in the same folder, then ``os.replace``); existing rows
+are never changed. :func:`load_user_dataset` and :func:`list_user_datasets` are what the
+training code uses to include user data.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pandas as pd
+
+from ssbml.composition import CompositionError, parse_formula
+
+__all__ = [
+    "COLUMNS",
+    "KEY_COLUMNS",
+    "AppendResult",
+    "UserDataError",
+    "append_rows",
+    "list_user_datasets",
+    "load_user_dataset",
+    "user_data_dir",
+    "validate_rows",
+]
+
+SCHEMA_COLUMNS = ("composition", "log10_sigma", "temperature_K", "censored", "family", "doi",
+                  "source", "split")
+PROVENANCE_COLUMNS = ("provenance_file", "fit_circuit", "added_utc", "sigma_kind")
+COLUMNS = SCHEMA_COLUMNS + PROVENANCE_COLUMNS
+"""Columns of a user data set, in file order."""
+KEY_COLUMNS = tuple(c for c in COLUMNS if c != "added_utc")
+"""Columns that define an exact duplicate (everything but the time it was added)."""
+
+SIGMA_KINDS = ("bulk", "total")
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+LOG10_SIGMA_RANGE = (-20.0, 2.0)
+TEMPERATURE_RANGE_K = (1.0, 2000.0)
+
+
+class UserDataError(ValueError):
+    """A user data row or data set that cannot be used; names the row and field."""
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    """What :func:`append_rows` did: file written, rows before, rows added."""
+
+    path: Path
+    n_existing: int
+    n_added: int
+
+
+def user_data_dir() -> Path:
+    """Folder holding user data sets (``SSBML_USER_DATA_DIR`` or the platform data dir)."""
+    env = os.environ.get("SSBML_USER_DATA_DIR")
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_data_dir("ssbml")) / "datasets"
+
+
+def _check_name(name: str) -> str:
+    if not isinstance(name, str) or not _NAME.match(name) or name.endswith(".csv"):
+        raise UserDataError(
+            f"data set name {name!r}: use 1-64 letters, digits, '_', '-' or '.', without "
+            "the .csv suffix"
+        )
+    return name
+
+
+def _path(name_or_path: str | Path) -> Path:
+    p = Path(name_or_path)
+    if p.suffix == ".csv" or p.parent != Path("."):
+        return p
+    return user_data_dir() / f"{_check_name(str(name_or_path))}.csv"
+
+
+def _is_missing(v: object) -> bool:
+    return v is None or (isinstance(v, float) and math.isnan(v)) or (isinstance(v, str)
+                                                                    and not v.strip())
+
+
+def _as_bool(v: object) -> bool | None:
+    if isinstance(v, bool):
+        return v
+    if isinstance(v, int | float) and v in (0, 1):
+        return bool(v)
+    if isinstance(v, str) and v.strip().lower() in ("true", "false", "0", "1"):
+        return v.strip().lower() in ("true", "1")
+    return None
+
+
+def validate_rows(rows: pd.DataFrame, *, dataset: str) -> pd.DataFrame:
+    """Check and normalise rows to :data:`COLUMNS`; raise :class:`UserDataError` naming
+    the first bad row (1-based) and field.
+
+    Fills ``source`` (``user:<dataset>``), ``split`` (train), ``censored`` (False) and
+    ``added_utc`` (now) when absent; the composition is stored as pymatgen's reduced
+    formula.
+    """
+    _check_name(dataset)
+    if not isinstance(rows, pd.DataFrame) or rows.empty:
+        raise UserDataError("no rows to add")
+    unknown = [c for c in rows.columns if c not in COLUMNS]
+    if unknown:
+        raise UserDataError(f"unknown column(s) {unknown}; allowed: {list(COLUMNS)}")
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    out = []
+    for i, rec in enumerate(rows.to_dict("records"), start=1):
+        def bad(field: str, why: str, rec=rec, i=i) -> UserDataError:
+            return UserDataError(f"row {i} field {field} = {rec.get(field)!r}: {why}")
+
+        row: dict = {}
+        comp = rec.get("composition")
+        if _is_missing(comp):
+            raise bad("composition", "missing")
+        try:
+            row["composition"] = parse_formula(str(comp)).reduced_formula
+        except CompositionError as exc:
+            raise bad("composition", exc.reason) from None
+        for field, (lo, hi) in (("log10_sigma", LOG10_SIGMA_RANGE),
+                                ("temperature_K", TEMPERATURE_RANGE_K)):
+            v = rec.get(field)
+            try:
+                fv = float(v)
+            except (TypeError, ValueError):
+                raise bad(field, "not a number") from None
+            if not (math.isfinite(fv) and lo <= fv <= hi):
+                raise bad(field, f"must be finite and within [{lo:g}, {hi:g}]")
+            row[field] = fv
+        cens = rec.get("censored", False)
+        cens = False if _is_missing(cens) else _as_bool(cens)
+        if cens is None:
+            raise bad("censored", "must be True or False")
+        row["censored"] = cens
+        for field in ("family", "doi", "provenance_file", "fit_circuit"):
+            v = rec.get(field)
+            row[field] = "" if _is_missing(v) else str(v).strip()
+        source = rec.get("source")
+        row["source"] = f"user:{dataset}" if _is_missing(source) else str(source).strip()
+        if not row["source"].startswith("user:"):
+            raise bad("source", "user rows must have source 'user:<name>'")
+        split = rec.get("split")
+        row["split"] = "train" if _is_missing(split) else str(split).strip()
+        if row["split"] not in ("train", "test"):
+            raise bad("split", "must be train or test")
+        kind = rec.get("sigma_kind")
+        if _is_missing(kind) or str(kind).strip() not in SIGMA_KINDS:
+            raise bad("sigma_kind", f"must be one of {SIGMA_KINDS}")
+        row["sigma_kind"] = str(kind).strip()
+        added = rec.get("added_utc")
+        row["added_utc"] = now if _is_missing(added) else str(added)
+        out.append(row)
+    return pd.DataFrame(out, columns=list(COLUMNS))
+
+
+def _read(path: Path) -> pd.DataFrame:
+    df = pd.read_csv(path, dtype={c: str for c in COLUMNS if c not in (
+        "log10_sigma", "temperature_K", "censored")}, keep_default_na=False)
+    missing = [c for c in COLUMNS if c not in df.columns]
+    if missing:
+        raise UserDataError(f"{path}: not a user data set (missing columns {missing})")
+    df["censored"] = df["censored"].map(lambda v: _as_bool(v) is True)
+    return df[list(COLUMNS)]
+
+
+def _key(df: pd.DataFrame) -> pd.Series:
+    k = df[list(KEY_COLUMNS)].copy()
+    k["log10_sigma"] = k["log10_sigma"].astype(float).round(10)
+    k["temperature_K"] = k["temperature_K"].astype(float).round(10)
+    return k.astype(str).agg("\x1f".join, axis=1)
+
+
+def append_rows(dataset: str, rows: pd.DataFrame) -> AppendResult:
+    """Validate ``rows`` and append them to user data set ``dataset`` (created if new).
+
+    Raises :class:`UserDataError` (and writes nothing) if any row is invalid or exactly
+    repeats an existing row or another new row.
+    """
+    new = validate_rows(rows, dataset=dataset)
+    path = _path(dataset)
+    old = _read(path) if path.is_file() else pd.DataFrame(columns=list(COLUMNS))
+    old_keys = set(_key(old)) if len(old) else set()
+    new_keys = _key(new)
+    seen: dict[str, int] = {}
+    for i, k in enumerate(new_keys, start=1):
+        if k in old_keys:
+            raise UserDataError(f"row {i} ({new['composition'].iloc[i - 1]}, "
+                                f"{new['temperature_K'].iloc[i - 1]:g} K) is already in "
+                                f"data set {dataset!r} ({path}); nothing was added")
+        if k in seen:
+            raise UserDataError(f"row {i} repeats row {seen[k]} of the input; nothing was added")
+        seen[k] = i
+    path.parent.mkdir(parents=True, exist_ok=True)
+    combined = pd.concat([old, new], ignore_index=True) if len(old) else new
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", newline="") as fh:
+            combined.to_csv(fh, index=False)
+        # refuse to replace a file that changed while we worked (another writer)
+        if path.is_file() and len(_read(path)) != len(old):
+            raise UserDataError(f"{path} changed while appending; nothing was added, retry")
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return AppendResult(path, len(old), len(new))
+
+
+def load_user_dataset(name_or_path: str | Path) -> pd.DataFrame:
+    """A user data set as a DataFrame in the conductivity schema plus provenance columns."""
+    path = _path(name_or_path)
+    if not path.is_file():
+        raise UserDataError(f"no user data set {str(name_or_path)!r} (looked for {path}); "
+                            f"available: {list_user_datasets()}")
+    df = _read(path)
+    df["log10_sigma"] = df["log10_sigma"].astype(float)
+    df["temperature_K"] = df["temperature_K"].astype(float)
+    for col in ("family", "doi"):
+        df[col] = df[col].replace("", None)
+    return df
+
+
+def list_user_datasets() -> list[str]:
+    """Names of the user data sets in :func:`user_data_dir`."""
+    d = user_data_dir()
+    return sorted(p.stem for p in d.glob("*.csv")) if d.is_dir() else []

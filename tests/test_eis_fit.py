@@ -1,0 +1,136 @@
+"""Equivalent-circuit fits of synthetic spectra with known answers, physics, bad input."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ssbml.eis.circuits import PRESETS, detect_arcs, parse_circuit
+from ssbml.eis.fit import CircuitFit, FitError, fit_spectrum
+from ssbml.eis.physics import Pellet, summarize
+from ssbml.eis.spectrum import EISInputError, Spectrum
+from ssbml.eis.synthetic import EPS0_F_CM, cpe_q, frequencies, pellet_parameters, simulate
+
+L_CM, A_CM2 = 0.1, 0.785
+C_BULK = EPS0_F_CM * 50 * A_CM2 / L_CM  # eps_r = 50 pellet, ~35 pF
+F = frequencies(1e7, 0.1, 10)
+
+
+def _pellet_spectrum(sb, sg, seed, noise=0.007):
+    circuit, params, truth = pellet_parameters(
+        sigma_bulk_S_cm=sb, sigma_gb_S_cm=sg, thickness_cm=L_CM, area_cm2=A_CM2,
+        C_bulk_F=C_BULK, C_gb_F=3e-9, n_gb=0.9)
+    return simulate(circuit, params, F, noise=noise, seed=seed), truth
+
+
+@pytest.mark.parametrize(("sb", "sg", "seed"), [(1e-4, 2e-4, 0), (3e-5, 1e-5, 1), (1e-5, 3e-5, 2)])
+def test_bulk_and_grain_boundary_recovered_within_2_percent(sb, sg, seed):
+    spec, truth = _pellet_spectrum(sb, sg, seed)
+    fit = fit_spectrum(spec)
+    assert fit.circuit_ == PRESETS["bulk-gb-blocking"]
+    bulk, gb = fit.arc("bulk"), fit.arc("gb")
+    assert bulk.R_ohm == pytest.approx(truth["R_bulk_ohm"], rel=0.02)
+    assert gb.R_ohm == pytest.approx(truth["R_gb_ohm"], rel=0.02)
+    assert 0 < bulk.R_err_ohm < 0.05 * bulk.R_ohm
+    assert abs(bulk.R_ohm - truth["R_bulk_ohm"]) < 5 * bulk.R_err_ohm
+    assert bulk.f_peak_Hz > gb.f_peak_Hz
+    assert bulk.C_eff_F == pytest.approx(C_BULK, rel=0.3)
+    out = summarize(fit, Pellet(L_CM, A_CM2))
+    assert out["sigma_bulk_S_cm"] == pytest.approx(truth["sigma_bulk_S_cm"], rel=0.02)
+    assert out["sigma_total_S_cm"] == pytest.approx(truth["sigma_total_S_cm"], rel=0.02)
+    assert out["asr_ohm_cm2"] is None
+    assert out["residual_rms_percent"] < 1.5
+    assert np.abs(fit.residuals_).max() < 0.05
+
+
+def test_single_arc_pellet_picks_one_arc_circuit():
+    spec, truth = _pellet_spectrum(1e-4, None, seed=3)
+    fit = fit_spectrum(spec)
+    assert fit.circuit_ == PRESETS["bulk-blocking"]
+    assert [c["circuit"] for c in fit.candidates_] == [PRESETS["bulk-blocking"],
+                                                        PRESETS["bulk-gb-blocking"]]
+    out = summarize(fit, Pellet.from_mm(1.0, diameter_mm=10.0))
+    assert out["R_bulk_ohm"] == pytest.approx(truth["R_bulk_ohm"], rel=0.02)
+    # total = bulk when no gb arc; geometry from mm matches 0.1 cm, 0.785 cm2
+    assert out["sigma_total_S_cm"] == pytest.approx(1e-4, rel=0.02)
+    assert out["total_from"].startswith("bulk (no gb")
+
+
+def test_symmetric_cell_interface_asr_halved():
+    Rb, Rgb, asr = 1273.9, 636.9, 200.0
+    Rint = 2 * asr / A_CM2
+    params = [2.0, Rb, cpe_q(Rb, C_BULK, 0.95), 0.95, Rgb, cpe_q(Rgb, 3e-9, 0.9), 0.9,
+              Rint, cpe_q(Rint, 1e-6, 0.85), 0.85]
+    spec = simulate(PRESETS["bulk-gb-interface"], params, F, noise=0.007, seed=4)
+    fit = fit_spectrum(spec)
+    assert [a.role for a in fit.arcs_] == ["bulk", "gb", "interface"]
+    sym = summarize(fit, Pellet(L_CM, A_CM2, symmetric=True))
+    one = summarize(fit, Pellet(L_CM, A_CM2, symmetric=False))
+    assert sym["asr_ohm_cm2"] == pytest.approx(asr, rel=0.02)
+    assert one["asr_ohm_cm2"] == pytest.approx(2 * sym["asr_ohm_cm2"])
+    assert sym["R_interface_ohm"] == pytest.approx(Rint, rel=0.02)
+    # the same spectrum read as bulk + interface (no gb) when the user says so
+    fit2 = CircuitFit(circuit=PRESETS["bulk-gb-interface"],
+                      arcs=("bulk", "other", "interface")).fit(spec)
+    assert fit2.arc("gb") is None and fit2.arc("other").R_ohm == pytest.approx(Rgb, rel=0.02)
+
+
+def _tail_only(seed=5) -> Spectrum:
+    return simulate("R0-CPE1", [150.0, 2e-6, 0.85], F, noise=0.005, seed=seed)
+
+
+def test_spectrum_without_arc_is_refused_but_intercept_circuit_works():
+    spec = _tail_only()
+    assert detect_arcs(spec).arcs == ()
+    with pytest.raises(EISInputError, match="no arc found"):
+        fit_spectrum(spec)
+    with pytest.raises(EISInputError, match="no arc found"):
+        fit_spectrum(spec, circuit="bulk-gb-blocking")
+    fit = fit_spectrum(spec, circuit="intercept-blocking")
+    out = summarize(fit, Pellet(L_CM, A_CM2))
+    assert out["sigma_bulk_S_cm"] is None
+    assert out["R_total_ohm"] == pytest.approx(150.0, rel=0.02)
+    assert out["total_from"].startswith("high-frequency intercept")
+
+
+def test_pure_resistor_has_no_arc():
+    rng = np.random.default_rng(0)
+    Z = 500.0 * (1 + 0.005 * rng.standard_normal(F.size)) + 1j * 2.5 * rng.standard_normal(F.size)
+    with pytest.raises(EISInputError, match="no arc found"):
+        fit_spectrum(Spectrum.from_arrays(F, Z))
+
+
+def test_non_converging_fit_raises():
+    spec, _ = _pellet_spectrum(1e-4, 2e-4, seed=6)
+    with pytest.raises(FitError, match="did not converge"):
+        CircuitFit(circuit="bulk-gb-blocking", max_nfev=3, n_starts=1).fit(spec)
+
+
+def test_wrong_circuit_is_refused_not_reported():
+    spec, _ = _pellet_spectrum(1e-4, 2e-4, seed=7)
+    with pytest.raises(FitError, match="does not describe the spectrum"):
+        fit_spectrum(spec, circuit="bulk")
+
+
+def test_bad_circuit_and_roles():
+    with pytest.raises(EISInputError, match="not a valid impedance.py circuit"):
+        parse_circuit("R0-p(R1,XYZ1)")
+    layout = parse_circuit("R0-p(R1,CPE1)-p(C2,R2)-W3")
+    assert [a.R for a in layout.arcs] == ["R1", "R2"]
+    assert layout.arcs[1].n is None and layout.series_R == ("R0",) and layout.tail == ("W3",)
+    spec, _ = _pellet_spectrum(1e-4, 2e-4, seed=8)
+    with pytest.raises(EISInputError, match="need 2 role"):
+        CircuitFit(circuit="bulk-gb-blocking", arcs=("bulk",)).fit(spec)
+    with pytest.raises(EISInputError, match="need 2 role"):
+        CircuitFit(circuit="bulk-gb-blocking", arcs=("bulk", "grain")).fit(spec)
+
+
+def test_pellet_geometry_validation():
+    with pytest.raises(EISInputError):
+        Pellet(0.0, 1.0)
+    with pytest.raises(EISInputError):
+        Pellet.from_mm(1.0)
+    with pytest.raises(EISInputError):
+        Pellet.from_mm(1.0, area_cm2=0.5, diameter_mm=10)
+    with pytest.raises(EISInputError):
+        Pellet.from_mm(-1.0, area_cm2=0.5)
