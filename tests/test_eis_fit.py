@@ -16,16 +16,17 @@ C_BULK = EPS0_F_CM * 50 * A_CM2 / L_CM  # eps_r = 50 pellet, ~35 pF
 F = frequencies(1e7, 0.1, 10)
 
 
-def _pellet_spectrum(sb, sg, seed, noise=0.007):
+def _pellet_spectrum(sb, sg, seed, noise=0.005):
+    """Blocking-electrode pellet; bulk (~35 pF) and gb (10 nF) arcs ~2 decades apart."""
     circuit, params, truth = pellet_parameters(
         sigma_bulk_S_cm=sb, sigma_gb_S_cm=sg, thickness_cm=L_CM, area_cm2=A_CM2,
-        C_bulk_F=C_BULK, C_gb_F=3e-9, n_gb=0.9)
+        C_bulk_F=C_BULK, C_gb_F=1e-8, n_gb=0.9)
     return simulate(circuit, params, F, noise=noise, seed=seed), truth
 
 
-@pytest.mark.parametrize(("sb", "sg", "seed"), [(1e-4, 2e-4, 0), (3e-5, 1e-5, 1), (1e-5, 3e-5, 2)])
+@pytest.mark.parametrize(("sb", "sg", "seed"), [(1e-4, 1e-4, 0), (3e-5, 1e-5, 1), (1e-5, 3e-5, 2)])
 def test_bulk_and_grain_boundary_recovered_within_2_percent(sb, sg, seed):
-    spec, truth = _pellet_spectrum(sb, sg, seed)
+    spec, truth = _pellet_spectrum(sb, sg, seed, noise=0.005)
     fit = fit_spectrum(spec)
     assert fit.circuit_ == PRESETS["bulk-gb-blocking"]
     bulk, gb = fit.arc("bulk"), fit.arc("gb")
@@ -43,12 +44,32 @@ def test_bulk_and_grain_boundary_recovered_within_2_percent(sb, sg, seed):
     assert np.abs(fit.residuals_).max() < 0.05
 
 
+@pytest.mark.parametrize("seed", [10, 11])
+def test_one_percent_noise_bulk_and_total_conductivity_within_2_percent(seed):
+    spec, truth = _pellet_spectrum(1e-4, 2e-4, seed, noise=0.01)
+    out = summarize(fit_spectrum(spec), Pellet(L_CM, A_CM2))
+    assert out["sigma_bulk_S_cm"] == pytest.approx(truth["sigma_bulk_S_cm"], rel=0.02)
+    assert out["sigma_total_S_cm"] == pytest.approx(truth["sigma_total_S_cm"], rel=0.02)
+    # the error bar is honest: the truth lies within 4 standard errors
+    assert abs(out["sigma_total_S_cm"] - truth["sigma_total_S_cm"]) < 4 * out[
+        "sigma_total_err_S_cm"]
+
+
+def test_bulk_arc_above_measured_range_is_warned():
+    # 1e-3 S/cm: the bulk apex (~36 MHz) lies above the 10 MHz limit of the sweep
+    spec, _ = _pellet_spectrum(1e-3, 1e-3, seed=12)
+    fit = fit_spectrum(spec)
+    assert fit.arc("bulk").f_peak_Hz > spec.frequency_Hz[0]
+    assert any("bulk arc" in w and "extrapolated" in w for w in fit.warnings_)
+    assert summarize(fit, Pellet(L_CM, A_CM2))["warnings"] == fit.warnings_
+
+
 def test_single_arc_pellet_picks_one_arc_circuit():
     spec, truth = _pellet_spectrum(1e-4, None, seed=3)
     fit = fit_spectrum(spec)
     assert fit.circuit_ == PRESETS["bulk-blocking"]
-    assert [c["circuit"] for c in fit.candidates_] == [PRESETS["bulk-blocking"],
-                                                        PRESETS["bulk-gb-blocking"]]
+    assert [c["circuit"] for c in fit.candidates_] == [
+        PRESETS["bulk-blocking"], PRESETS["bulk-gb-blocking"], "L0-" + PRESETS["bulk-blocking"]]
     out = summarize(fit, Pellet.from_mm(1.0, diameter_mm=10.0))
     assert out["R_bulk_ohm"] == pytest.approx(truth["R_bulk_ohm"], rel=0.02)
     # total = bulk when no gb arc; geometry from mm matches 0.1 cm, 0.785 cm2
@@ -59,9 +80,9 @@ def test_single_arc_pellet_picks_one_arc_circuit():
 def test_symmetric_cell_interface_asr_halved():
     Rb, Rgb, asr = 1273.9, 636.9, 200.0
     Rint = 2 * asr / A_CM2
-    params = [2.0, Rb, cpe_q(Rb, C_BULK, 0.95), 0.95, Rgb, cpe_q(Rgb, 3e-9, 0.9), 0.9,
+    params = [2.0, Rb, cpe_q(Rb, C_BULK, 0.95), 0.95, Rgb, cpe_q(Rgb, 1e-8, 0.9), 0.9,
               Rint, cpe_q(Rint, 1e-6, 0.85), 0.85]
-    spec = simulate(PRESETS["bulk-gb-interface"], params, F, noise=0.007, seed=4)
+    spec = simulate(PRESETS["bulk-gb-interface"], params, F, noise=0.005, seed=4)
     fit = fit_spectrum(spec)
     assert [a.role for a in fit.arcs_] == ["bulk", "gb", "interface"]
     sym = summarize(fit, Pellet(L_CM, A_CM2, symmetric=True))
@@ -134,3 +155,21 @@ def test_pellet_geometry_validation():
         Pellet.from_mm(1.0, area_cm2=0.5, diameter_mm=10)
     with pytest.raises(EISInputError):
         Pellet.from_mm(-1.0, area_cm2=0.5)
+
+
+def test_inductive_leads_get_a_series_inductor_in_auto_mode():
+    spec, truth = _pellet_spectrum(1e-4, 1e-4, seed=13)
+    f = spec.frequency_Hz
+    Z = spec.Z_ohm + 1j * 2 * np.pi * f * 1e-6  # 1 uH of cable: bulk R 8% low without L0
+    fit = fit_spectrum(Spectrum.from_arrays(f, Z))
+    assert fit.circuit_.startswith("L0-R0-")
+    assert fit.parameters_["L0"] == pytest.approx(1e-6, rel=0.15)
+    assert fit.arc("bulk").R_ohm == pytest.approx(truth["R_bulk_ohm"], rel=0.02)
+    # with Z'' > 0 at the top frequencies, a circuit without L0 is warned about
+    f2 = frequencies(3e7, 0.1, 10)
+    spec2 = simulate(PRESETS["bulk-blocking"], [2.0, 1273.9, cpe_q(1273.9, C_BULK, 0.95), 0.95,
+                                                2e-6, 0.85], f2, noise=0.005, seed=14)
+    Z2 = spec2.Z_ohm + 1j * 2 * np.pi * f2 * 2e-6
+    forced = fit_spectrum(Spectrum.from_arrays(f2, Z2), circuit="bulk-blocking",
+                          max_rms_percent=50)
+    assert any("inductive" in w for w in forced.warnings_)

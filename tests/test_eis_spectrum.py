@@ -125,3 +125,14 @@ def test_parse_temperature():
     for bad in ("25", "hot", "-300C"):
         with pytest.raises(EISInputError):
             parse_temperature(bad)
+
+
+def test_crop_keeps_the_band_and_refuses_too_little(spec):
+    from ssbml.eis.spectrum import crop
+
+    out = crop(spec, f_min_Hz=1.0, f_max_Hz=1e6)
+    assert out.frequency_Hz.max() <= 1e6 and out.frequency_Hz.min() >= 1.0
+    assert len(out) == int(np.sum((spec.frequency_Hz >= 1.0) & (spec.frequency_Hz <= 1e6)))
+    assert "cropped" in out.meta
+    with pytest.raises(EISInputError, match="too few points"):
+        crop(spec, f_min_Hz=1e6, f_max_Hz=2e6)

@@ -163,3 +163,30 @@ def test_config_parsing(tmp_path):
         TrainConfig.from_dict({"data": {"censored": "zero"}})
     with pytest.raises(ValueError, match="unknown feature set"):
         make_featurizer_by_name("magic")
+
+
+def test_user_data_added_without_test_compositions(tmp_path):
+    from ssbml.models.experiment import load_training_data
+
+    cfg = TrainConfig(include_liverpool=False, benchmark=True)
+    base_train, test = load_training_data(cfg)
+    test_formula = test["composition"].iloc[0]
+    rows = pd.DataFrame({
+        "composition": [test_formula, "Li9.9Ge0.9P2.1S12", "Li3.1P0.9Si0.1S4"],
+        "log10_sigma": [-3.0, -2.2, -3.5],
+        "temperature_K": [298.15, 300.0, 400.0],
+        "censored": [False, False, False],
+        "family": ["garnet", "lgps", "thio-lisicon"],
+        "doi": ["", "", ""], "source": ["user:lab"] * 3, "split": ["none"] * 3,
+        "provenance_file": ["", "", ""], "fit_circuit": ["", "", ""],
+        "added_utc": ["2026-01-01T00:00:00Z"] * 3, "sigma_kind": ["total"] * 3,
+    })
+    path = tmp_path / "lab.csv"
+    rows.to_csv(path, index=False)
+    cfg.user_data = [str(path)]
+    train, test2 = load_training_data(cfg)
+    # only the 300 K non-test row is added: the test composition is removed and the
+    # 400 K row is not room temperature
+    assert train["n_measurements"].sum() == base_train["n_measurements"].sum() + 1
+    assert not set(test["composition_key"]) & set(train["composition_key"])
+    assert len(test2) == len(test) == 121

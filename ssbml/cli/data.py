@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import typer
 
-app = typer.Typer(help="Registered data sets: list, show, fetch.", no_args_is_help=True)
+from ssbml.cli import user_data as _user_data
+
+app = typer.Typer(
+    help="Registered data sets: list, show, fetch; add your own measurements.",
+    no_args_is_help=True,
+)
+app.command("add")(_user_data.add)
 
 
 @app.command("list")

@@ -33,10 +33,10 @@ def _temperatures(values: list[str] | None, n: int) -> list[float | None]:
 
 
 def _fit_files(files, temperature, thickness_mm, area_cm2, diameter_mm, symmetric, circuit,
-               arcs, convention, instrument, max_rms_percent):
+               arcs, convention, instrument, max_rms_percent, f_min_hz=None, f_max_hz=None):
     from ssbml.eis.fit import CircuitFit
     from ssbml.eis.physics import Pellet, summarize
-    from ssbml.eis.spectrum import EISInputError, read_spectrum
+    from ssbml.eis.spectrum import EISInputError, crop, read_spectrum
 
     temps = _temperatures(temperature, len(files))
     pellet = None
@@ -50,6 +50,8 @@ def _fit_files(files, temperature, thickness_mm, area_cm2, diameter_mm, symmetri
     for path, T in zip(files, temps, strict=True):
         spec = read_spectrum(path, instrument=instrument, convention=convention,
                              temperature_K=T)
+        if f_min_hz is not None or f_max_hz is not None:
+            spec = crop(spec, f_min_hz, f_max_hz)
         fit = CircuitFit(circuit=circuit, arcs=roles, max_rms_percent=max_rms_percent)
         fit.fit(spec)
         out.append((fit, summarize(fit, pellet)))
@@ -90,17 +92,24 @@ def fit(
                                    "reader: gamry, autolab, parstat, zplot, versastudio, "
                                    "powersuite, biologic, chinstruments."),
     max_rms_percent: float = typer.Option(5.0, help="Largest accepted RMS residual (% of |Z|)."),
+    f_min_hz: float | None = typer.Option(None, "--f-min-hz", help="Drop points below (Hz)."),
+    f_max_hz: float | None = typer.Option(None, "--f-max-hz", help="Drop points above (Hz), "
+                                          "e.g. an inductive high-frequency tail."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (one object per file)."),
     plot: Path | None = typer.Option(None, "--plot", help="Nyquist plot PNG (several files: "
                                      "one PNG each, the file name appended)."),
 ) -> None:
-    """Fit an equivalent circuit to each spectrum; report resistances (ohm), bulk and total
-    conductivity (S/cm) and interface ASR (ohm cm^2) with standard errors."""
+    """Fit an equivalent circuit to each spectrum: resistances, conductivity, ASR.
+
+    Reports resistances (ohm), bulk and total conductivity (S/cm) and interface ASR (ohm cm^2)
+    with standard errors.
+    """
     from ssbml.eis.spectrum import EISInputError
 
     try:
         results = _fit_files(files, temperature, thickness_mm, area_cm2, diameter_mm,
-                             symmetric, circuit, arcs, convention, instrument, max_rms_percent)
+                             symmetric, circuit, arcs, convention, instrument, max_rms_percent,
+                             f_min_hz, f_max_hz)
         if plot is not None:
             from ssbml.eis.plot import plot_nyquist
 
@@ -161,8 +170,10 @@ def arrhenius(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     plot: Path | None = typer.Option(None, "--plot", help="Arrhenius plot PNG."),
 ) -> None:
-    """Fit log10(sigma T) against 1/T: activation energy (eV) with its error, prefactor,
-    sigma extrapolated to 25 C (S/cm), and a test for a change of slope."""
+    """Arrhenius fit of log10(sigma T) against 1/T: Ea (eV), prefactor, sigma at 25 C.
+
+    Also tests for a change of slope.
+    """
     from ssbml.eis.arrhenius import ArrheniusFit, read_arrhenius_table
     from ssbml.eis.spectrum import EISInputError
 
@@ -206,8 +217,8 @@ def arrhenius(
     if as_json:
         typer.echo(json.dumps(d, indent=2))
         return
-    typer.echo(f"{d['n_points']} temperatures, {d['temperature_min_K']:.1f}-"
-               f"{d['temperature_max_K']:.1f} K ({kind} conductivity)")
+    typer.echo(f"{d['n_points']} temperatures, {d['temperature_min_K']:.2f}-"
+               f"{d['temperature_max_K']:.2f} K ({kind} conductivity)")
     typer.echo(f"  Ea_eV = {d['Ea_eV']:.4f} +/- {d['Ea_err_eV']:.4f}")
     typer.echo(f"  log10 prefactor (S K/cm) = {d['log10_prefactor_S_K_cm']:.3f} +/- "
                f"{d['log10_prefactor_err']:.3f}")

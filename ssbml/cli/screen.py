@@ -79,7 +79,7 @@ def screen(
     ),
     exact: bool = typer.Option(
         True,
-        help="Exact stability for reference compounds when the Materials Project table is on this machine.",
+        help="Exact stability for reference compounds (if the MP table is on this machine).",
     ),
     track: bool = typer.Option(True, help="Log the run to mlflow."),
     tracking_uri: str = typer.Option(

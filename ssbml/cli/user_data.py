@@ -65,9 +65,9 @@ def add(
 ) -> None:
     """Append fitted conductivities (log10 S/cm at temperature_K) to a user data set.
 
-    Every row is validated before anything is written; exact duplicates are refused;
-    existing rows are never changed. The folder is SSBML_USER_DATA_DIR or the platform
-    user data folder.
+    Every row is validated before anything is written; exact duplicates are refused.
+    Existing rows are never changed.
+    The folder is SSBML_USER_DATA_DIR or the platform user data folder.
     """
     import pandas as pd
 

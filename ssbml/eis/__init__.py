@@ -8,6 +8,25 @@ resistance (ohm cm^2) (:mod:`~ssbml.eis.physics`), fit Arrhenius series (eV)
 spectra with known answers (:mod:`~ssbml.eis.synthetic`).
 """
 
-from ssbml.eis.spectrum import EISInputError, Spectrum, read_spectrum
+from ssbml.eis.arrhenius import ArrheniusFit, read_arrhenius_table
+from ssbml.eis.circuits import PRESETS, parse_circuit
+from ssbml.eis.fit import CircuitFit, FitError, fit_spectrum
+from ssbml.eis.physics import Pellet, summarize
+from ssbml.eis.spectrum import EISInputError, Spectrum, crop, parse_temperature, read_spectrum
 
-__all__ = ["EISInputError", "Spectrum", "read_spectrum"]
+__all__ = [
+    "PRESETS",
+    "ArrheniusFit",
+    "CircuitFit",
+    "EISInputError",
+    "FitError",
+    "Pellet",
+    "Spectrum",
+    "crop",
+    "fit_spectrum",
+    "parse_circuit",
+    "parse_temperature",
+    "read_arrhenius_table",
+    "read_spectrum",
+    "summarize",
+]

@@ -198,6 +198,7 @@ class SpectrumFeatures:
     tail_exponent: float
     valley_Re_ohm: tuple[float, ...]
     tail_onset_Hz: float
+    inductive_points: int = 0
 
 
 def detect_arcs(spectrum: Spectrum, *, min_prominence: float = 0.04) -> SpectrumFeatures:
@@ -238,7 +239,9 @@ def detect_arcs(spectrum: Spectrum, *, min_prominence: float = 0.04) -> Spectrum
             slope = np.polyfit(np.log(f[k:]), np.log(y[k:]), 1)[0]
             n_tail = float(np.clip(-slope, 0.4, 1.0))
     intercept = float(max(x[0] - (y[0] if arcs and arcs[0].partial else 0.0), 0.0))
-    return SpectrumFeatures(intercept, tuple(arcs), tail, n_tail, tuple(valleys), float(f[j]))
+    inductive = int(np.argmax(y > 0)) if np.any(y > 0) else len(y)
+    return SpectrumFeatures(intercept, tuple(arcs), tail, n_tail, tuple(valleys), float(f[j]),
+                            inductive)
 
 
 def _put_arc(guess: dict[str, float], arc: Arc, R: float, fp: float, n_arc: float) -> None:
@@ -251,9 +254,11 @@ def _put_arc(guess: dict[str, float], arc: Arc, R: float, fp: float, n_arc: floa
         guess[arc.n] = n
 
 
-def arcs_circuit(n_arcs: int, tail: bool) -> str:
-    """``R0`` in series with ``n_arcs`` R||CPE arcs and, if ``tail``, a CPE tail."""
-    parts = ["R0"] + [f"p(R{k},CPE{k})" for k in range(1, n_arcs + 1)]
+def arcs_circuit(n_arcs: int, tail: bool, inductor: bool = False) -> str:
+    """``R0`` in series with ``n_arcs`` R||CPE arcs and, if ``tail``, a CPE tail; with
+    ``inductor`` a series ``L0`` (lead inductance) first."""
+    parts = (["L0"] if inductor else []) + ["R0"] + [f"p(R{k},CPE{k})"
+                                                     for k in range(1, n_arcs + 1)]
     if tail:
         parts.append(f"CPE{n_arcs + 1}")
     return "-".join(parts)
@@ -261,7 +266,8 @@ def arcs_circuit(n_arcs: int, tail: bool) -> str:
 
 def candidate_circuits(features: SpectrumFeatures, source: str = "<spectrum>") -> list[str]:
     """Circuits worth trying for ``circuit="auto"``: as many arcs as maxima of -Z'' and
-    one more (an arc hidden under a shoulder, up to 3), with a CPE tail if one is seen."""
+    one more (an arc hidden under a shoulder, up to 3), with a CPE tail if one is seen and
+    a series inductor L0 if the highest frequencies are inductive (Z'' > 0)."""
     n, tail = len(features.arcs), features.tail
     if n == 0:
         raise EISInputError(
@@ -272,7 +278,8 @@ def candidate_circuits(features: SpectrumFeatures, source: str = "<spectrum>") -
         )
     if n > 3:
         raise EISInputError(f"{source}: {n} arcs found; give the circuit with --circuit")
-    return [arcs_circuit(k, tail) for k in range(n, min(n + 1, 3) + 1)]
+    ind = features.inductive_points >= 2
+    return [arcs_circuit(k, tail, ind) for k in range(n, min(n + 1, 3) + 1)]
 
 
 def resolve_circuit(circuit: str, features: SpectrumFeatures, source: str) -> str:
@@ -343,8 +350,11 @@ def initial_guess(
         else:  # finite-length Warburg: R (ohm), tau (s)
             guess[f"{t}_0"] = 2 * y_end
             guess[f"{t}_1"] = 1.0 / w
+    zi0 = float(spectrum.Z_ohm.imag[0])
     out = []
     for name, unit in zip(layout.param_names, layout.param_units, strict=True):
+        if unit == "H" and name not in guess:
+            guess[name] = zi0 / (2 * np.pi * f[0]) if zi0 > 0 else 1e-9
         if name in guess:
             out.append(guess[name])
         elif unit == "":

@@ -38,6 +38,8 @@ __all__ = ["ArcResult", "CircuitFit", "FitError", "fit_spectrum"]
 
 _N_BOUNDS = (0.3, 1.0)
 _LOG_BOUNDS = (-20.0, 15.0)
+_BIC_MARGIN = 10.0
+"""BIC improvement needed to add an arc not seen as a maximum of -Z'' ("very strong")."""
 
 
 class FitError(EISInputError):
@@ -115,8 +117,11 @@ class CircuitFit:
         """Fit the circuit to ``spectrum``; raises :class:`FitError` on failure.
 
         With ``circuit="auto"`` the candidates of
-        :func:`ssbml.eis.circuits.candidate_circuits` are all fitted and the one with
-        the lowest BIC is kept (``candidates_`` lists them with BIC and RMS residual).
+        :func:`ssbml.eis.circuits.candidate_circuits` are all fitted; the circuit with as
+        many arcs as maxima of -Z'' is kept unless one more arc lowers the BIC by more
+        than 10 with every arc resistance determined to 20% and CPE exponents >= 0.5.
+        A series inductor L0 (leads) is then tried on the chosen circuit and kept on the
+        same terms (``candidates_`` lists all fits with BIC and RMS residual).
         """
         src = spectrum.source
         self.spectrum_ = spectrum
@@ -137,11 +142,25 @@ class CircuitFit:
         m = 2 * len(spectrum)
         for r in results:
             r["bic"] = m * np.log(2 * r["res"].cost / m) + r["n_par"] * np.log(m)
+        best = results[0]
+        for r in results[1:]:  # a more complex circuit must earn its place
+            if r["bic"] < best["bic"] - _BIC_MARGIN and self._well_determined(r):
+                best = r
+        if self.circuit == "auto" and not best["circuit"].startswith("L0-"):
+            # lead inductance distorts the bulk arc before Z'' turns positive: try L0 too
+            try:
+                r = self._fit_one("L0-" + best["circuit"])
+            except FitError:
+                r = None
+            if r is not None:
+                r["bic"] = m * np.log(2 * r["res"].cost / m) + r["n_par"] * np.log(m)
+                results.append(r)
+                if r["bic"] < best["bic"] - _BIC_MARGIN and self._well_determined(r):
+                    best = r
         self.candidates_ = [
             {"circuit": r["circuit"], "bic": float(r["bic"]), "rms_percent": r["rms"]}
             for r in results
         ]
-        best = min(results, key=lambda r: r["bic"])
         self.circuit_ = best["circuit"]
         self.layout_ = best["layout"]
         self._is_exp = best["is_exp"]
@@ -178,10 +197,14 @@ class CircuitFit:
         is_exp = np.array([u == "" for u in layout.param_units])
         absz = np.abs(Z)
         is_ohm = np.array([u == "Ohm" for u in layout.param_units])
+        is_h = np.array([u == "H" for u in layout.param_units])
+        l_scale = absz[0] / (2 * np.pi * f[0])  # inductance with |Z| at f_max (H)
         lo = np.where(is_exp, _N_BOUNDS[0],
-                      np.where(is_ohm, np.log10(1e-6 * absz.min()), _LOG_BOUNDS[0]))
+                      np.where(is_ohm, np.log10(1e-6 * absz.min()),
+                               np.where(is_h, np.log10(1e-5 * l_scale), _LOG_BOUNDS[0])))
         hi = np.where(is_exp, _N_BOUNDS[1],
-                      np.where(is_ohm, np.log10(1e3 * absz.max()), _LOG_BOUNDS[1]))
+                      np.where(is_ohm, np.log10(1e3 * absz.max()),
+                               np.where(is_h, np.log10(10 * l_scale), _LOG_BOUNDS[1])))
         fn = compile_circuit(layout.circuit)
         w = np.abs(Z)
         data = np.concatenate([Z.real, Z.imag]) / np.concatenate([w, w])
@@ -205,9 +228,11 @@ class CircuitFit:
                 res = least_squares(resid, x0, bounds=(lo, hi), method="trf",
                                     max_nfev=self.max_nfev)
             messages.append(res.message)
-            if res.status > 0 and np.all(np.isfinite(res.fun)) and (
-                    best is None or res.cost < best.cost):
-                best = res
+            if res.status > 0 and np.all(np.isfinite(res.fun)):
+                if best is not None and abs(res.cost - best.cost) <= 1e-6 * best.cost:
+                    break  # a second start found the same minimum
+                if best is None or res.cost < best.cost:
+                    best = res
         if best is None:
             raise FitError(f"{src}: fit of {layout.circuit} did not converge from any of "
                            f"{len(messages)} starts ({messages[-1]})")
@@ -220,6 +245,26 @@ class CircuitFit:
             )
         return {"circuit": layout.circuit, "layout": layout, "is_exp": is_exp,
                 "p": to_p(best.x), "res": best, "rms": rms, "n_par": n_par}
+
+    @staticmethod
+    def _well_determined(result: dict) -> bool:
+        """Every arc of a candidate has R known to 20% and a CPE exponent >= 0.5."""
+        res, layout, p = result["res"], result["layout"], result["p"]
+        J = res.jac
+        s2 = 2 * res.cost / max(J.shape[0] - result["n_par"], 1)
+        try:
+            cov = np.linalg.inv(J.T @ J) * s2
+        except np.linalg.LinAlgError:
+            return False
+        names = list(layout.param_names)
+        for arc in layout.arcs:
+            i = names.index(arc.R)
+            # parameters are fitted as log10: relative error of R = ln(10) * sd(log10 R)
+            if not np.isfinite(cov[i, i]) or np.log(10) * np.sqrt(abs(cov[i, i])) > 0.2:
+                return False
+            if arc.n and p[names.index(arc.n)] < 0.5:
+                return False
+        return True
 
     def _covariance(self, res, n_par: int) -> None:
         J = res.jac
@@ -258,8 +303,16 @@ class CircuitFit:
 
     def _check(self) -> None:
         f = self.spectrum_.frequency_Hz
+        inductive = int(np.argmax(self.spectrum_.Z_ohm.imag <= 0))
+        has_l = any(u == "H" for u in self.layout_.param_units)
+        if inductive > 0 and not has_l:
+            self.warnings_.append(
+                f"{inductive} point(s) at the high-frequency end are inductive (Z'' > 0, "
+                f"above {f[inductive - 1]:.3g} Hz), which the circuit cannot describe; crop "
+                "them (--f-max-hz) or add a series inductor (L0-...) to the circuit"
+            )
         for a in self.arcs_:
-            if a.f_peak_Hz > 3 * f[0] or a.f_peak_Hz < f[-1] / 3:
+            if a.f_peak_Hz > f[0] or a.f_peak_Hz < f[-1]:
                 self.warnings_.append(
                     f"{a.role} arc ({a.R_name}) peaks at {a.f_peak_Hz:.3g} Hz, outside the "
                     f"measured {f[-1]:.3g}-{f[0]:.3g} Hz; its resistance is extrapolated"

@@ -75,6 +75,7 @@ def summarize(fit: CircuitFit, pellet: Pellet | None = None) -> dict:
         "file_sha256": spec.meta.get("sha256"),
         "temperature_K": spec.temperature_K,
         "n_points": len(spec),
+        "cropped": spec.meta.get("cropped"),
         "frequency_min_Hz": float(spec.frequency_Hz[-1]),
         "frequency_max_Hz": float(spec.frequency_Hz[0]),
         "convention": spec.convention,

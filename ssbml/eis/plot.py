@@ -75,8 +75,8 @@ def plot_arrhenius(fit: ArrheniusFit, path: str | Path, title: str | None = None
     ax.plot(1000 / T_line, fit.log10_prefactor_ - fit.Ea_eV_ / (8.617333262e-5 * np.log(10))
             / T_line, "-", label=f"Ea = {fit.Ea_eV_:.3f} \u00b1 {fit.Ea_err_eV_:.1g} eV")
     ax.plot(1000 / 298.15, np.log10(fit.sigma_25C_S_cm_ * 298.15), "s", mfc="none",
-            label=f"25 \u00b0C: {fit.sigma_25C_S_cm_:.3g} S/cm")
-    ax.set_title(title or "Arrhenius fit", fontsize=10, pad=30)
+            label=f"25 \u00b0C: {fit.sigma_25C_S_cm_:.3e} S/cm")
+    fig.suptitle(title or f"Arrhenius fit ({kind} conductivity)", fontsize=10)
     cos = fit.change_of_slope_
     if cos is not None:
         ax.axvline(1000 / cos["T_break_K"], ls=":", color="gray",

@@ -26,6 +26,7 @@ __all__ = [
     "MIN_POINTS",
     "EISInputError",
     "Spectrum",
+    "crop",
     "parse_temperature",
     "read_spectrum",
     "validate_spectrum",
@@ -161,7 +162,7 @@ def parse_temperature(text: str | float | None) -> float | None:
     kelvin = value if m.group(2).lower() in ("k", "kelvin") else value + 273.15
     if kelvin <= 0:
         raise EISInputError(f"temperature {text!r} is not above 0 K")
-    return kelvin
+    return round(kelvin, 6)
 
 
 _FREQ_NAMES = re.compile(r"^(f|freq|frequency)([_(\[/]|$)", re.I)
@@ -291,3 +292,23 @@ def read_spectrum(
                                 convention="-Z''" if negate else "Z''", convention_note=note)
     spec.meta["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
     return spec
+
+
+def crop(spectrum: Spectrum, f_min_Hz: float | None = None, f_max_Hz: float | None = None
+         ) -> Spectrum:
+    """The points with ``f_min_Hz <= f <= f_max_Hz`` (e.g. to drop an inductive
+    high-frequency tail); the result is validated again (at least MIN_POINTS)."""
+    f = spectrum.frequency_Hz
+    keep = np.ones(f.size, dtype=bool)
+    if f_min_Hz is not None:
+        keep &= f >= f_min_Hz
+    if f_max_Hz is not None:
+        keep &= f <= f_max_Hz
+    label = f"{spectrum.source} [{f_min_Hz or f[-1]:g}-{f_max_Hz or f[0]:g} Hz]"
+    out = Spectrum.from_arrays(f[keep], spectrum.Z_ohm[keep], source=spectrum.source,
+                               temperature_K=spectrum.temperature_K,
+                               convention=spectrum.convention,
+                               convention_note=spectrum.convention_note)
+    out.meta.update(spectrum.meta)
+    out.meta["cropped"] = label
+    return out

@@ -140,9 +140,10 @@ def load_training_data(cfg: TrainConfig) -> tuple[pd.DataFrame, pd.DataFrame | N
     from ssbml.data.conductivity import load_room_temperature, merge_duplicates
 
     df = load_room_temperature(
-        benchmark=cfg.benchmark, censored=cfg.censored, include_liverpool=cfg.include_liverpool
+        benchmark=cfg.benchmark, censored=cfg.censored, include_liverpool=cfg.include_liverpool,
+        merge=False,
     )
-    train = df[df["split"] == "train"].reset_index(drop=True)
+    raw_train = df[df["split"] == "train"].reset_index(drop=True)
     test = None
     if cfg.benchmark:
         ref = load_room_temperature(benchmark=True, censored="paper", include_liverpool=False)
@@ -153,11 +154,26 @@ def load_training_data(cfg: TrainConfig) -> tuple[pd.DataFrame, pd.DataFrame | N
         except ImportError as exc:
             raise RuntimeError("user data sets need ssbml.data.user, which is missing") from exc
         extra = pd.concat([load_user_dataset(n) for n in cfg.user_data], ignore_index=True)
+        extra = _room_temperature_user_rows(extra)
         if test is not None:
             extra = extra[~extra["composition_key"].isin(test["composition_key"])]
-        extra = extra.assign(split="train")
-        train = merge_duplicates(pd.concat([train, extra], ignore_index=True))
-    return train, test
+        raw_train = pd.concat([raw_train, extra.assign(split="train")], ignore_index=True)
+    return merge_duplicates(raw_train), test
+
+
+def _room_temperature_user_rows(extra: pd.DataFrame) -> pd.DataFrame:
+    """User rows measured at 15-35 degC, with ``composition_key`` and a family."""
+    from ssbml.composition import composition_key, parse_formula
+    from ssbml.data.conductivity import ROOM_TEMPERATURE_RANGE_K
+
+    lo, hi = ROOM_TEMPERATURE_RANGE_K
+    extra = extra[extra["temperature_K"].between(lo, hi)].copy()
+    comps = [parse_formula(c) for c in extra["composition"]]
+    extra["composition"] = [c.reduced_formula for c in comps]
+    extra["composition_key"] = [composition_key(c) for c in comps]
+    extra["family"] = extra["family"].fillna("unknown").astype(str).str.lower()
+    extra["doi"] = extra["doi"].fillna("")
+    return extra
 
 
 def build_model(cfg: TrainConfig, params: dict[str, Any] | None = None) -> Any:

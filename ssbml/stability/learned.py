@@ -1,0 +1,557 @@
+"""Learned interfacial-stability predictor for compositions without a reference energy.
+
+:class:`StabilityModel` predicts, from composition alone, the thermodynamic labels of
+:mod:`ssbml.stability.labels`: the electrochemical window (``reduction_V``,
+``oxidation_V``, V vs Li/Li+), the energy above hull and decomposition energy
+(meV/atom) and the most negative reaction energies with Li metal and LiCoO2 (meV/atom
+of mixture). It is meant for doped and hypothetical compositions, where the exact
+route (:func:`ssbml.stability.electrochemical_window` etc.) has no energy for the
+compound itself.
+
+Model: one multi-output multilayer perceptron on the default composition features
+(:func:`ssbml.features.default_featurizer`, standardized, NaN -> training mean plus a
+missing-value indicator), energies log-transformed. A network rather than boosted
+trees because prediction must be fast: the forward pass is two float32 matrix
+products for all six targets (~1 s per million rows), whereas histogram gradient
+boosting took 20-80 s per target per million rows on the shared machine (see
+``experiments/results/stability_learned.md``).
+
+Intervals are cross-conformal (CV+ style, as :class:`ssbml.models.conductivity.
+ConductivityModel`): the absolute out-of-fold residuals of a K-fold grouped by chemical
+system (without Li) set a per-target half-width. Physical constraints are enforced on
+every prediction: ``reduction_V <= oxidation_V`` (both set to their mean otherwise),
+``e_above_hull >= 0``, ``decomposition_energy <= e_above_hull``, reaction energies
+``<= 0``; interval bounds are clipped to the same ranges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+
+__all__ = [
+    "EXPERIMENT",
+    "REGISTERED_MODEL",
+    "TARGETS",
+    "StabilityModel",
+    "save_stability_model",
+    "train_stability_model",
+]
+
+TARGETS = (
+    "reduction_V",
+    "oxidation_V",
+    "e_above_hull_meV_atom",
+    "decomposition_energy_meV_atom",
+    "rxn_Li_meV_atom",
+    "rxn_LiCoO2_meV_atom",
+)
+"""Predicted targets: window limits (V vs Li/Li+), energy above hull and decomposition
+energy (meV/atom), reaction energies with Li metal and LiCoO2 (meV/atom of mixture)."""
+
+EXPERIMENT = "ssbml-stability"
+REGISTERED_MODEL = "ssbml-stability"
+CHAMPION_METRIC = "cv_mean_normalized_mae"
+"""Mean over targets of (model MAE / training-median baseline MAE), grouped CV."""
+
+_ENERGY_SCALE = {  # meV/atom scale of the log transform of each energy target
+    "e_above_hull_meV_atom": 20.0,
+    "decomposition_energy_meV_atom": 20.0,
+    "rxn_LiCoO2_meV_atom": 50.0,
+}
+"""Energies learned as sign(E) log1p(|E| / scale): their distributions are skewed
+(median-like fits); rxn_Li (median -609 meV/atom, little skew) is learned as is."""
+_CLIP_Z = 6.0
+
+
+def _forward_transform(Y: np.ndarray, names: Sequence[str]) -> np.ndarray:
+    """Targets -> network outputs: energies to signed log1p(|E| / scale)."""
+    Q = np.array(Y, dtype=float, copy=True)
+    for j, name in enumerate(names):
+        if name in _ENERGY_SCALE:
+            Q[:, j] = np.sign(Y[:, j]) * np.log1p(np.abs(Y[:, j]) / _ENERGY_SCALE[name])
+    return Q
+
+
+def _inverse_transform(Q: np.ndarray, names: Sequence[str]) -> np.ndarray:
+    Y = np.array(Q, dtype=float, copy=True)
+    for j, name in enumerate(names):
+        if name in _ENERGY_SCALE:
+            Y[:, j] = np.sign(Q[:, j]) * _ENERGY_SCALE[name] * np.expm1(np.abs(Q[:, j]))
+    return Y
+
+
+def _constrain(P: np.ndarray, names: Sequence[str]) -> np.ndarray:
+    """Enforce the physical ranges on point predictions (in place, returned)."""
+    idx = {n: j for j, n in enumerate(names)}
+    if "reduction_V" in idx and "oxidation_V" in idx:
+        r, o = idx["reduction_V"], idx["oxidation_V"]
+        bad = P[:, r] > P[:, o]
+        mid = 0.5 * (P[bad, r] + P[bad, o])
+        P[bad, r] = mid
+        P[bad, o] = mid
+    if "e_above_hull_meV_atom" in idx:
+        h = idx["e_above_hull_meV_atom"]
+        np.maximum(P[:, h], 0.0, out=P[:, h])
+        if "decomposition_energy_meV_atom" in idx:
+            d = idx["decomposition_energy_meV_atom"]
+            np.minimum(P[:, d], P[:, h], out=P[:, d])
+    for name in ("rxn_Li_meV_atom", "rxn_LiCoO2_meV_atom"):
+        if name in idx:
+            np.minimum(P[:, idx[name]], 0.0, out=P[:, idx[name]])
+    return P
+
+
+def _conformal_quantile(sorted_residuals: np.ndarray, alpha: float) -> float:
+    """The ceil((n + 1)(1 - alpha))-th smallest absolute residual (split conformal)."""
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+    n = len(sorted_residuals)
+    k = int(np.ceil((n + 1) * (1 - alpha))) - 1
+    return float(sorted_residuals[min(max(k, 0), n - 1)])
+
+
+def _target_frame(y: Any, targets: Sequence[str]) -> np.ndarray:
+    """The target matrix from a label DataFrame; names the first non-finite cell."""
+    if not isinstance(y, pd.DataFrame):
+        raise TypeError("y must be a DataFrame with the target columns " + ", ".join(targets))
+    missing = [t for t in targets if t not in y.columns]
+    if missing:
+        raise ValueError(f"label table lacks target column(s) {missing}")
+    Y = y[list(targets)].to_numpy(dtype=float)
+    bad = ~np.isfinite(Y)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        raise ValueError(
+            f"target {targets[col]!r} is not finite in row {row} ({int(bad.sum())} such cells)"
+        )
+    return Y
+
+
+class StabilityModel(BaseEstimator):
+    """Predict stability windows (V vs Li/Li+) and energies (meV/atom) with intervals.
+
+    Parameters
+    ----------
+    featurizer : composition transformer (default: ``ssbml.features.default_featurizer()``,
+        the same as the conductivity model's so screening computes features once).
+    hidden_layer_sizes : widths of the ReLU hidden layers.
+    alpha : L2 penalty of the network.
+    max_iter : maximum training epochs (early stopping on 10 % of the rows).
+    batch_size : minibatch size.
+    n_splits : folds of the grouped K-fold giving the out-of-fold residuals.
+    random_state : seed of the network initialisation and of the early-stopping split.
+    n_jobs : folds fitted in parallel (joblib).
+    chunk_size : rows per block of the float32 forward pass.
+    """
+
+    def __init__(
+        self,
+        featurizer: TransformerMixin | None = None,
+        hidden_layer_sizes: tuple[int, ...] = (256, 128),
+        alpha: float = 1e-3,
+        max_iter: int = 200,
+        batch_size: int = 128,
+        n_splits: int = 5,
+        random_state: int = 0,
+        n_jobs: int = 1,
+        chunk_size: int = 32768,
+    ) -> None:
+        self.featurizer = featurizer
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.alpha = alpha
+        self.max_iter = max_iter
+        self.batch_size = batch_size
+        self.n_splits = n_splits
+        self.random_state = random_state
+        self.n_jobs = n_jobs
+        self.chunk_size = chunk_size
+
+    # ----------------------------------------------------------------- fitting
+    def fit(self, X: Any, y: pd.DataFrame, groups: Any = None) -> StabilityModel:
+        """Fit on compositions ``X`` and the label table ``y`` (columns :data:`TARGETS`,
+        e.g. from :func:`ssbml.stability.labels.load_labels`). ``groups`` (e.g. the
+        chemical system without Li) keeps related compounds in one fold."""
+        from ssbml.features import default_featurizer
+
+        Y = _target_frame(y, TARGETS)
+        featurizer = self.featurizer if self.featurizer is not None else default_featurizer()
+        self.featurizer_ = clone(featurizer).fit(X)
+        F = self._features(X)
+        if len(F) != len(Y):
+            raise ValueError(f"{len(F)} feature rows but {len(Y)} label rows")
+        return self.fit_features(F, Y, groups)
+
+    def fit_features(self, F: pd.DataFrame, Y: np.ndarray, groups: Any = None) -> StabilityModel:
+        """Fit from a precomputed feature table (``featurizer_`` must already be set
+        when the model is to be used on compositions)."""
+        from joblib import Parallel, delayed
+        from sklearn.model_selection import GroupKFold, KFold
+
+        from ssbml.models.regressors import single_thread
+
+        Y = np.asarray(Y, dtype=float)
+        self.targets_ = TARGETS
+        self.feature_names_in_ = np.asarray(F.columns, dtype=object)
+        self.n_features_in_ = F.shape[1]
+        A = F.to_numpy(dtype=float)
+        self.feature_mean_ = np.nan_to_num(np.nanmean(A, axis=0))
+        std = np.nanstd(A, axis=0)
+        self.feature_scale_ = np.where(np.isfinite(std) & (std > 0), std, 1.0)
+        self.nan_columns_ = np.flatnonzero(np.isnan(A).any(axis=0))
+        Z = self._design(A)
+        Q = _forward_transform(Y, TARGETS)
+        self.target_mean_ = Q.mean(axis=0)
+        self.target_scale_ = np.where(Q.std(axis=0) > 0, Q.std(axis=0), 1.0)
+        Qs = (Q - self.target_mean_) / self.target_scale_
+
+        if groups is not None and len(np.unique(groups)) >= self.n_splits:
+            splits = list(GroupKFold(n_splits=self.n_splits).split(Z, Y, groups))
+        else:
+            kf = KFold(self.n_splits, shuffle=True, random_state=self.random_state)
+            splits = list(kf.split(Z))
+        self.cv_fold_ = np.full(len(Y), -1)
+        for k, (_, va) in enumerate(splits):
+            self.cv_fold_[va] = k
+        with single_thread():
+            nets = Parallel(n_jobs=self.n_jobs)(
+                delayed(self._fit_network)(Z[tr], Qs[tr]) for tr, _ in splits
+            )
+        oof = np.full_like(Y, np.nan)
+        for net, (_, va) in zip(nets, splits, strict=True):
+            oof[va] = self._output(self._weights(net), Z[va])
+        self.oof_predictions_ = pd.DataFrame(oof, columns=list(TARGETS))
+        self.residuals_ = np.sort(np.abs(Y - oof), axis=0)
+        with single_thread():
+            self.regressor_ = self._fit_network(Z, Qs)
+        self.weights_ = self._weights(self.regressor_)
+        return self
+
+    def _fit_network(self, Z: np.ndarray, Qs: np.ndarray) -> Any:
+        import warnings
+
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.neural_network import MLPRegressor
+
+        net = MLPRegressor(
+            hidden_layer_sizes=tuple(self.hidden_layer_sizes),
+            alpha=self.alpha,
+            batch_size=min(self.batch_size, len(Z)),
+            max_iter=self.max_iter,
+            early_stopping=len(Z) >= 50,
+            n_iter_no_change=15,
+            random_state=self.random_state,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return net.fit(Z, Qs)
+
+    @staticmethod
+    def _weights(net: Any) -> list[tuple[np.ndarray, np.ndarray]]:
+        return [
+            (np.ascontiguousarray(W, dtype=np.float32), np.asarray(b, dtype=np.float32))
+            for W, b in zip(net.coefs_, net.intercepts_, strict=True)
+        ]
+
+    # ---------------------------------------------------------- prediction core
+    def _design(self, A: np.ndarray) -> np.ndarray:
+        """Standardized, clipped features (NaN -> 0 = training mean) + NaN indicators."""
+        mean = self.feature_mean_.astype(A.dtype, copy=False)
+        scale = self.feature_scale_.astype(A.dtype, copy=False)
+        Z = (A - mean) / scale
+        missing = np.isnan(Z[:, self.nan_columns_])
+        np.nan_to_num(Z, copy=False, nan=0.0, posinf=_CLIP_Z, neginf=-_CLIP_Z)
+        np.clip(Z, -_CLIP_Z, _CLIP_Z, out=Z)
+        return np.hstack([Z, missing.astype(Z.dtype)])
+
+    def _output(self, weights: list[tuple[np.ndarray, np.ndarray]], Z: np.ndarray) -> np.ndarray:
+        """Constrained predictions in target units from a design matrix."""
+        h = Z.astype(np.float32, copy=False)
+        for W, b in weights[:-1]:
+            h = h @ W
+            h += b
+            np.maximum(h, 0.0, out=h)
+        W, b = weights[-1]
+        out = (h @ W + b).astype(float) * self.target_scale_ + self.target_mean_
+        return _constrain(_inverse_transform(out, TARGETS), TARGETS)
+
+    def _check_features(self, F: pd.DataFrame) -> np.ndarray:
+        if not isinstance(F, pd.DataFrame):
+            raise TypeError("features must be a DataFrame from the model's featurizer_")
+        if list(F.columns) != list(self.feature_names_in_):
+            missing = [c for c in self.feature_names_in_ if c not in F.columns]
+            raise ValueError(
+                "feature table does not match the model's featurizer_ "
+                f"({F.shape[1]} columns, expected {self.n_features_in_}; "
+                f"missing e.g. {missing[:3]})"
+            )
+        return F.to_numpy()
+
+    def _predict_array(self, F: pd.DataFrame) -> np.ndarray:
+        A = self._check_features(F)
+        out = np.empty((len(A), len(TARGETS)))
+        for start in range(0, len(A), self.chunk_size):
+            block = np.asarray(A[start : start + self.chunk_size], dtype=np.float32)
+            out[start : start + len(block)] = self._output(self.weights_, self._design(block))
+        return out
+
+    def _features(self, X: Any) -> pd.DataFrame:
+        F = self.featurizer_.transform(X)
+        return F if isinstance(F, pd.DataFrame) else pd.DataFrame(F)
+
+    # ------------------------------------------------------------------ public
+    def predict_from_features(self, F: pd.DataFrame) -> pd.DataFrame:
+        """Point predictions (columns :data:`TARGETS`) from a table made by
+        ``featurizer_``."""
+        return pd.DataFrame(self._predict_array(F), columns=list(TARGETS))
+
+    def predict(self, X: Any) -> pd.DataFrame:
+        """Point predictions, one row per input composition: window limits (V vs
+        Li/Li+) and energies (meV/atom)."""
+        return self.predict_from_features(self._features(X))
+
+    def interval_halfwidths(self, alpha: float = 0.1) -> dict[str, float]:
+        """Conformal half-width per target (V or meV/atom) for coverage ``1 - alpha``."""
+        return {
+            t: _conformal_quantile(self.residuals_[:, j], alpha) for j, t in enumerate(TARGETS)
+        }
+
+    def predict_interval_from_features(self, F: pd.DataFrame, alpha: float = 0.1) -> pd.DataFrame:
+        """For each target ``t`` the columns ``t``, ``t_lower``, ``t_upper`` (nominal
+        coverage ``1 - alpha``), one row per row of ``F``; bounds clipped to the
+        physical ranges (energies above hull >= 0, reaction energies <= 0)."""
+        P = self._predict_array(F)
+        half = self.interval_halfwidths(alpha)
+        cols: dict[str, np.ndarray] = {}
+        for j, t in enumerate(TARGETS):
+            lo, hi = P[:, j] - half[t], P[:, j] + half[t]
+            if t == "e_above_hull_meV_atom":
+                lo = np.maximum(lo, 0.0)
+            if t.startswith("rxn_"):
+                hi = np.minimum(hi, 0.0)
+            cols[t], cols[f"{t}_lower"], cols[f"{t}_upper"] = P[:, j], lo, hi
+        return pd.DataFrame(cols)
+
+    def predict_interval(self, X: Any, alpha: float = 0.1) -> pd.DataFrame:
+        """:meth:`predict_interval_from_features` on the compositions ``X``."""
+        return self.predict_interval_from_features(self._features(X), alpha=alpha)
+
+    def cv_coverage(self, y: pd.DataFrame, alpha: float = 0.1) -> dict[str, float]:
+        """Empirical coverage of the ``1 - alpha`` interval per target, honestly: each
+        fold's rows are judged with a half-width from the other folds' residuals."""
+        Y = _target_frame(y, TARGETS)
+        if len(Y) != len(self.cv_fold_):
+            raise ValueError(f"{len(Y)} label rows but the model was fitted on {len(self.cv_fold_)}")
+        err = np.abs(Y - self.oof_predictions_.to_numpy())
+        covered = np.zeros_like(err, dtype=bool)
+        for k in np.unique(self.cv_fold_):
+            rows = self.cv_fold_ == k
+            for j in range(len(TARGETS)):
+                h = _conformal_quantile(np.sort(err[~rows, j]), alpha)
+                covered[rows, j] = err[rows, j] <= h
+        return {t: float(covered[:, j].mean()) for j, t in enumerate(TARGETS)}
+
+
+# -------------------------------------------------------------------- training run
+def _baselines(E: np.ndarray, Y: np.ndarray, folds: np.ndarray) -> dict[str, np.ndarray]:
+    """Out-of-fold predictions of the training median and of a 5-nearest-neighbour
+    regressor on element fractions, on the model's folds."""
+    from sklearn.neighbors import KNeighborsRegressor
+
+    median = np.empty_like(Y)
+    knn = np.empty_like(Y)
+    for k in np.unique(folds):
+        va, tr = folds == k, folds != k
+        median[va] = np.median(Y[tr], axis=0)
+        knn[va] = KNeighborsRegressor(5, weights="distance").fit(E[tr], Y[tr]).predict(E[va])
+    return {"median": median, "knn": knn}
+
+
+def _parity_grid(Y: np.ndarray, P: np.ndarray, title: str) -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(2, 3, figsize=(12, 7.5), dpi=100)
+    for j, (ax, t) in enumerate(zip(axes.ravel(), TARGETS, strict=True)):
+        y, p = Y[:, j], P[:, j]
+        ax.scatter(y, p, s=3, alpha=0.3)
+        lo, hi = np.percentile(np.concatenate([y, p]), [0.5, 99.5])
+        ax.plot([lo, hi], [lo, hi], "k--", lw=1)
+        ax.set_xlim(lo, hi)
+        ax.set_ylim(lo, hi)
+        ax.set_title(f"{t}  MAE={np.mean(np.abs(y - p)):.3g}", fontsize=9)
+        ax.set_xlabel("label")
+        ax.set_ylabel("predicted (out of fold)")
+    fig.suptitle(title)
+    fig.tight_layout()
+    return fig
+
+
+def evaluate(model: StabilityModel, labels: pd.DataFrame) -> tuple[dict[str, float], pd.DataFrame]:
+    """Grouped-CV metrics of a fitted model (``labels``: the rows it was fitted on) and
+    a per-target table: MAE of the model, the median and kNN baselines, coverage and
+    half-width of the 90 % interval. Window MAEs are also given for the compounds with
+    a window of non-zero width (``_wide``)."""
+    from ssbml.composition import ElementFractions
+
+    Y = _target_frame(labels, TARGETS)
+    P = model.oof_predictions_.to_numpy()
+    fractions, batch = ElementFractions.from_formulas(labels["formula"], require_li=False)
+    if len(batch.rejected):
+        raise ValueError(f"unparseable formula in the labels: {batch.rejected.iloc[0].to_dict()}")
+    base = _baselines(fractions.fractions, Y, model.cv_fold_)
+    coverage = model.cv_coverage(labels, alpha=0.1)
+    half = model.interval_halfwidths(0.1)
+    rows = []
+    metrics: dict[str, float] = {"n_train": float(len(Y))}
+    normalized = []
+    for j, t in enumerate(TARGETS):
+        mae = float(np.mean(np.abs(Y[:, j] - P[:, j])))
+        row = {
+            "target": t,
+            "mae": mae,
+            "rmse": float(np.sqrt(np.mean((Y[:, j] - P[:, j]) ** 2))),
+            "median_baseline_mae": float(np.mean(np.abs(Y[:, j] - base["median"][:, j]))),
+            "knn_baseline_mae": float(np.mean(np.abs(Y[:, j] - base["knn"][:, j]))),
+            "coverage90": coverage[t],
+            "halfwidth90": half[t],
+        }
+        rows.append(row)
+        normalized.append(mae / max(row["median_baseline_mae"], 1e-12))
+        metrics |= {
+            f"cv_mae_{t}": row["mae"],
+            f"cv_rmse_{t}": row["rmse"],
+            f"baseline_median_mae_{t}": row["median_baseline_mae"],
+            f"baseline_knn_mae_{t}": row["knn_baseline_mae"],
+            f"cv_coverage90_{t}": row["coverage90"],
+            f"interval_halfwidth90_{t}": row["halfwidth90"],
+        }
+    wide = (labels["oxidation_V"] - labels["reduction_V"]).to_numpy() > 1e-3
+    for j, t in enumerate(TARGETS[:2]):
+        metrics[f"cv_mae_{t}_wide"] = float(np.mean(np.abs(Y[wide, j] - P[wide, j])))
+    metrics["n_wide_window"] = float(wide.sum())
+    metrics[CHAMPION_METRIC] = float(np.mean(normalized))
+    return metrics, pd.DataFrame(rows)
+
+
+def train_stability_model(
+    labels: pd.DataFrame | None = None,
+    *,
+    tracking_uri: str | None = None,
+    experiment: str = EXPERIMENT,
+    max_rows: int | None = None,
+    n_jobs: int = 1,
+    register: bool = True,
+    log_model: bool = True,
+    model_params: dict[str, Any] | None = None,
+    random_state: int = 0,
+) -> dict[str, Any]:
+    """Fit :class:`StabilityModel` on the label table (default: all of
+    :func:`~ssbml.stability.labels.load_labels`), evaluate it with a 5-fold grouped by
+    chemical system without Li, and log the run to mlflow (experiment
+    ``ssbml-stability``). With ``register`` the model becomes a version of
+    ``ssbml-stability`` and takes the ``champion`` alias if its
+    ``cv_mean_normalized_mae`` is the lowest so far.
+
+    ``max_rows`` trains on a random subset (quick runs). Labels with an ``error`` are
+    excluded and counted (``n_excluded``). Returns run id, metrics, per-target table,
+    the fitted model and the registered version.
+    """
+    import mlflow
+
+    from ssbml.models.conductivity import chemical_system_groups
+    from ssbml.stability.labels import load_labels
+    from ssbml.tracking import (
+        log_dataframe_artifact,
+        log_dataset,
+        log_figure,
+        log_sklearn_model,
+        promote_champion,
+        start_run,
+    )
+
+    if labels is None:
+        labels = load_labels(n_jobs=n_jobs)
+    failed = labels["error"].fillna("") != "" if "error" in labels else np.zeros(len(labels), bool)
+    n_excluded = int(np.sum(failed))
+    labels = labels.loc[~np.asarray(failed)].reset_index(drop=True)
+    if max_rows is not None:
+        if max_rows < 10:
+            raise ValueError(f"max_rows must be at least 10, got {max_rows}")
+        if max_rows < len(labels):
+            labels = labels.sample(n=max_rows, random_state=random_state).reset_index(drop=True)
+    groups = chemical_system_groups(labels["formula"])
+    params = {"random_state": random_state, "n_jobs": n_jobs} | (model_params or {})
+    model = StabilityModel(**params)
+    with start_run(experiment, run_name="stability-mlp", tracking_uri=tracking_uri,
+                   data_names=("mp-e-form",), tags={"task": "stability"}) as run:
+        model.fit(labels["formula"].tolist(), labels, groups=groups)
+        metrics, table = evaluate(model, labels)
+        logged = {k: v for k, v in model.get_params(deep=False).items() if k != "featurizer"}
+        mlflow.log_params(logged | {
+            "featurizer": "default", "groups": "chemical system without Li",
+            "n_excluded": n_excluded, "max_rows": max_rows, "targets": ",".join(TARGETS),
+        })
+        cols = ["formula", "chemsys", *TARGETS]
+        log_dataset(labels[cols], "stability-labels", "training",
+                    source="ssbml.stability.labels", targets=",".join(TARGETS))
+        mlflow.log_metrics(metrics)
+        log_dataframe_artifact(table, "target_errors_cv.csv")
+        oof = model.oof_predictions_.add_suffix("_pred")
+        log_dataframe_artifact(pd.concat([labels[cols], oof], axis=1), "predictions_cv.csv")
+        log_figure(_parity_grid(labels[list(TARGETS)].to_numpy(), model.oof_predictions_
+                                .to_numpy(), "stability model, grouped CV"), "parity_cv.png")
+        info = None
+        if log_model:
+            example = pd.DataFrame({"composition": labels["formula"].head(5).tolist()})
+            info = log_sklearn_model(model, example,
+                                     registered_model_name=REGISTERED_MODEL if register else None)
+            if register and info.registered_model_version is not None:
+                promoted = promote_champion(REGISTERED_MODEL, info.registered_model_version,
+                                            CHAMPION_METRIC)
+                mlflow.set_tag("champion_at_registration", str(promoted))
+        return {
+            "run_id": run.info.run_id,
+            "metrics": metrics,
+            "table": table,
+            "model": model,
+            "n_excluded": n_excluded,
+            "max_rows": max_rows,
+            "model_version": None if info is None else info.registered_model_version,
+        }
+
+
+SHIPPED_METRICS = (
+    CHAMPION_METRIC,
+    *(f"cv_mae_{t}" for t in TARGETS),
+    *(f"cv_coverage90_{t}" for t in TARGETS),
+    *(f"interval_halfwidth90_{t}" for t in TARGETS),
+    "n_train",
+)
+
+
+def save_stability_model(result: dict[str, Any], models_dir: Path | None = None) -> Path:
+    """Write the model of a :func:`train_stability_model` result to
+    ``<models_dir>/stability.joblib`` and record it in the manifest."""
+    from ssbml.models.store import save_model
+
+    subset = "" if result["max_rows"] is None else f" (random subset of {result['max_rows']})"
+    return save_model(
+        result["model"], "stability", models_dir=models_dir,
+        metrics={k: result["metrics"][k] for k in SHIPPED_METRICS},
+        data_names=("mp-e-form",),
+        description=(
+            "learned stability: window limits (V vs Li/Li+), energy above hull, "
+            "decomposition energy and reaction energies with Li and LiCoO2 (meV/atom) "
+            f"from composition; trained on the MP-derived labels{subset}; metrics are "
+            "5-fold CV grouped by chemical system without Li"
+        ),
+        extra={"mlflow_run_id": result["run_id"], "targets": list(TARGETS)},
+    )
