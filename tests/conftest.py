@@ -4,6 +4,7 @@ temporary sqlite mlflow backend per test that asks for one."""
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,8 @@ MIRROR = REPO.parent / "shared" / "data"
 if MIRROR.is_dir():
     os.environ.setdefault("SSBML_DATA_DIR", str(MIRROR))
 os.environ.setdefault("MPLBACKEND", "Agg")
+# user data sets written by tests never land in the real user folder
+os.environ.setdefault("SSBML_USER_DATA_DIR", tempfile.mkdtemp(prefix="ssbml-test-user-data-"))
 
 
 @pytest.fixture()

@@ -172,11 +172,11 @@ def test_user_data_added_without_test_compositions(tmp_path):
     base_train, test = load_training_data(cfg)
     test_formula = test["composition"].iloc[0]
     rows = pd.DataFrame({
-        "composition": [test_formula, "Li9.9Ge0.9P2.1S12", "Li3.1P0.9Si0.1S4"],
+        "composition": [test_formula, "Li3.05Y0.95Zr0.05Br3Cl3", "Li3.1P0.9Si0.1S4"],
         "log10_sigma": [-3.0, -2.2, -3.5],
         "temperature_K": [298.15, 300.0, 400.0],
         "censored": [False, False, False],
-        "family": ["garnet", "lgps", "thio-lisicon"],
+        "family": ["garnet", "halides", "thio-lisicon"],
         "doi": ["", "", ""], "source": ["user:lab"] * 3, "split": ["none"] * 3,
         "provenance_file": ["", "", ""], "fit_circuit": ["", "", ""],
         "added_utc": ["2026-01-01T00:00:00Z"] * 3, "sigma_kind": ["total"] * 3,

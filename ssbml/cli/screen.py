@@ -170,30 +170,44 @@ def screen(
 
 
 def _print_top(console, result, top: int) -> None:
+    import math
+
     from rich.table import Table
 
     t = result.table.head(top)
     table = Table(
-        title=f"Top {len(t)} of {len(result.table):,} candidates "
-        f"(score = lower 90% bound of log10 S/cm)"
+        title=f"Top {len(t)} of {len(result.table):,} candidates, ranked by the lower "
+        "90% bound of log10 sigma (S/cm, 298 K)",
+        title_justify="left",
     )
-    cols = [
-        ("rank", "rank"),
-        ("composition", "composition"),
-        ("doping", "doping"),
-        ("log10_sigma", "log10 S/cm"),
-        ("log10_sigma_lower", "lower"),
-        ("log10_sigma_upper", "upper"),
-        ("reduction_V", "red. V"),
-        ("oxidation_V", "ox. V"),
-        ("in_domain", "in domain"),
-        ("passes_filters", "pass"),
-    ]
-    cols = [(c, h) for c, h in cols if c in t.columns]
-    for _, h in cols:
-        table.add_column(h)
+    table.add_column("#", justify="right")
+    table.add_column("composition", overflow="fold")
+    table.add_column("log10 S/cm [90% interval]", no_wrap=True)
+    stability = {"reduction_V", "oxidation_V"} <= set(t.columns)
+    if stability:
+        table.add_column("window V", no_wrap=True)
+        table.add_column("source")
+    if "in_domain" in t.columns:
+        table.add_column("in domain")
+    table.add_column("pass")
+
+    def f(v: float, fmt: str = ".2f") -> str:
+        return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, fmt)
+
     for _, row in t.iterrows():
-        table.add_row(
-            *[f"{row[c]:.2f}" if isinstance(row[c], float) else str(row[c]) for c, _ in cols]
-        )
+        cells = [
+            str(row["rank"]),
+            str(row["composition"]),
+            f"{f(row['log10_sigma'])} [{f(row['log10_sigma_lower'])}, "
+            f"{f(row['log10_sigma_upper'])}]",
+        ]
+        if stability:
+            cells += [
+                f"{f(row['reduction_V'])}-{f(row['oxidation_V'])}",
+                str(row.get("stability_source", "")),
+            ]
+        if "in_domain" in t.columns:
+            cells.append("yes" if row["in_domain"] else "[yellow]no[/yellow]")
+        cells.append("yes" if row["passes_filters"] else "no")
+        table.add_row(*cells)
     console.print(table)

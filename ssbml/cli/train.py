@@ -63,3 +63,33 @@ def conductivity(
     typer.echo(f"run {result['run_id']} ({cfg.name})")
     for key in sorted(metrics):
         typer.echo(f"  {key:28s} {metrics[key]:.4f}")
+
+
+@app.command("conductivity-temperature")
+def conductivity_temperature(
+    tracking_uri: str = typer.Option(None, "--tracking-uri", help="mlflow tracking URI"),
+    experiment: str = typer.Option(
+        "ssbml-conductivity-temperature", "--experiment", help="mlflow experiment"
+    ),
+    features: str = typer.Option("default", "--features", help="feature set name"),
+    as_json: bool = typer.Option(False, "--json", help="print metrics as JSON"),
+) -> None:
+    """Train the Arrhenius model (log10 S/cm at T, activation energy in eV) on Liverpool,
+    evaluated with a 5-fold CV grouped by composition."""
+    import warnings
+
+    from ssbml.models.experiment import run_temperature_training
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = run_temperature_training(
+            tracking_uri=tracking_uri, experiment=experiment, features=features
+        )
+    metrics = result["metrics"]
+    if as_json:
+        typer.echo(json.dumps({"run_id": result["run_id"], "metrics": metrics}, indent=2,
+                              sort_keys=True))
+        return
+    typer.echo(f"run {result['run_id']} (arrhenius-liverpool)")
+    for key in sorted(metrics):
+        typer.echo(f"  {key:32s} {metrics[key]:.4f}")

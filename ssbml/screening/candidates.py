@@ -275,7 +275,8 @@ def generate_doped(
     assigned = assign_sites(comp, dopants, sites)
 
     parent_els = [el.symbol for el in comp.element_composition]
-    elements = parent_els + [a.dopant for a in assigned]
+    # each dopant is written right after the element whose site it takes
+    elements = [x for el in parent_els for x in [el] + [a.dopant for a in assigned if a.site == el]]
     col = {el: j for j, el in enumerate(elements)}
     base = np.zeros(len(elements))
     for el in parent_els:

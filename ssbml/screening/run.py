@@ -359,10 +359,13 @@ def _track(
     tracking_uri: str | None,
 ) -> str:
     """Log the screening as an mlflow run: parameters, model hashes, counts, report."""
+    import logging
+
     import mlflow
 
     from ssbml.tracking import start_run
 
+    logging.getLogger("mlflow").setLevel(logging.WARNING)
     table = result.table
     params = {k: v for k, v in spec.as_dict().items() if v not in (None, {}, ())}
     params.update({f"filter_{k}": v for k, v in asdict(criteria).items() if v is not None})

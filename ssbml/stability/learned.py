@@ -18,7 +18,9 @@ boosting took 20-80 s per target per million rows on the shared machine (see
 
 Intervals are cross-conformal (CV+ style, as :class:`ssbml.models.conductivity.
 ConductivityModel`): the absolute out-of-fold residuals of a K-fold grouped by chemical
-system (without Li) set a per-target half-width. Physical constraints are enforced on
+system (without Li) set a per-target half-width, in the space each target is learned
+in (so energy intervals are multiplicative: narrow near 0 meV/atom, wide for large
+energies). Physical constraints are enforced on
 every prediction: ``reduction_V <= oxidation_V`` (both set to their mean otherwise),
 ``e_above_hull >= 0``, ``decomposition_energy <= e_above_hull``, reaction energies
 ``<= 0``; interval bounds are clipped to the same ranges.
@@ -226,7 +228,10 @@ class StabilityModel(BaseEstimator):
         for net, (_, va) in zip(nets, splits, strict=True):
             oof[va] = self._output(self._weights(net), Z[va])
         self.oof_predictions_ = pd.DataFrame(oof, columns=list(TARGETS))
-        self.residuals_ = np.sort(np.abs(Y - oof), axis=0)
+        # conformity scores in the learned (log) space: multiplicative energy intervals
+        self.residuals_ = np.sort(
+            np.abs(_forward_transform(Y, TARGETS) - _forward_transform(oof, TARGETS)), axis=0
+        )
         with single_thread():
             self.regressor_ = self._fit_network(Z, Qs)
         self.weights_ = self._weights(self.regressor_)
@@ -316,26 +321,33 @@ class StabilityModel(BaseEstimator):
         return self.predict_from_features(self._features(X))
 
     def interval_halfwidths(self, alpha: float = 0.1) -> dict[str, float]:
-        """Conformal half-width per target (V or meV/atom) for coverage ``1 - alpha``."""
+        """Conformal half-width per target for coverage ``1 - alpha``: V for the window
+        limits and rxn_Li, log1p(|E| / scale) units for the log-learned energies."""
         return {
             t: _conformal_quantile(self.residuals_[:, j], alpha) for j, t in enumerate(TARGETS)
         }
 
-    def predict_interval_from_features(self, F: pd.DataFrame, alpha: float = 0.1) -> pd.DataFrame:
-        """For each target ``t`` the columns ``t``, ``t_lower``, ``t_upper`` (nominal
-        coverage ``1 - alpha``), one row per row of ``F``; bounds clipped to the
-        physical ranges (energies above hull >= 0, reaction energies <= 0)."""
-        P = self._predict_array(F)
-        half = self.interval_halfwidths(alpha)
+    def _intervals(self, P: np.ndarray, alpha: float) -> pd.DataFrame:
+        half = np.array(list(self.interval_halfwidths(alpha).values()))
+        Q = _forward_transform(P, TARGETS)
+        lower = _inverse_transform(Q - half, TARGETS)
+        upper = _inverse_transform(Q + half, TARGETS)
         cols: dict[str, np.ndarray] = {}
         for j, t in enumerate(TARGETS):
-            lo, hi = P[:, j] - half[t], P[:, j] + half[t]
+            lo, hi = lower[:, j], upper[:, j]
             if t == "e_above_hull_meV_atom":
                 lo = np.maximum(lo, 0.0)
             if t.startswith("rxn_"):
                 hi = np.minimum(hi, 0.0)
             cols[t], cols[f"{t}_lower"], cols[f"{t}_upper"] = P[:, j], lo, hi
         return pd.DataFrame(cols)
+
+    def predict_interval_from_features(self, F: pd.DataFrame, alpha: float = 0.1) -> pd.DataFrame:
+        """For each target ``t`` the columns ``t``, ``t_lower``, ``t_upper`` (nominal
+        coverage ``1 - alpha``), one row per row of ``F``; bounds clipped to the
+        physical ranges (energies above hull >= 0, reaction energies <= 0). Energy
+        intervals are multiplicative (conformal in the log space they are learned in)."""
+        return self._intervals(self._predict_array(F), alpha)
 
     def predict_interval(self, X: Any, alpha: float = 0.1) -> pd.DataFrame:
         """:meth:`predict_interval_from_features` on the compositions ``X``."""
@@ -346,8 +358,13 @@ class StabilityModel(BaseEstimator):
         fold's rows are judged with a half-width from the other folds' residuals."""
         Y = _target_frame(y, TARGETS)
         if len(Y) != len(self.cv_fold_):
-            raise ValueError(f"{len(Y)} label rows but the model was fitted on {len(self.cv_fold_)}")
-        err = np.abs(Y - self.oof_predictions_.to_numpy())
+            raise ValueError(
+                f"{len(Y)} label rows but the model was fitted on {len(self.cv_fold_)}"
+            )
+        err = np.abs(
+            _forward_transform(Y, TARGETS)
+            - _forward_transform(self.oof_predictions_.to_numpy(), TARGETS)
+        )
         covered = np.zeros_like(err, dtype=bool)
         for k in np.unique(self.cv_fold_):
             rows = self.cv_fold_ == k
@@ -408,7 +425,7 @@ def evaluate(model: StabilityModel, labels: pd.DataFrame) -> tuple[dict[str, flo
         raise ValueError(f"unparseable formula in the labels: {batch.rejected.iloc[0].to_dict()}")
     base = _baselines(fractions.fractions, Y, model.cv_fold_)
     coverage = model.cv_coverage(labels, alpha=0.1)
-    half = model.interval_halfwidths(0.1)
+    bounds = model._intervals(P, 0.1)
     rows = []
     metrics: dict[str, float] = {"n_train": float(len(Y))}
     normalized = []
@@ -421,7 +438,8 @@ def evaluate(model: StabilityModel, labels: pd.DataFrame) -> tuple[dict[str, flo
             "median_baseline_mae": float(np.mean(np.abs(Y[:, j] - base["median"][:, j]))),
             "knn_baseline_mae": float(np.mean(np.abs(Y[:, j] - base["knn"][:, j]))),
             "coverage90": coverage[t],
-            "halfwidth90": half[t],
+            "mean_width90": float(np.mean(bounds[f"{t}_upper"] - bounds[f"{t}_lower"])),
+            "median_width90": float(np.median(bounds[f"{t}_upper"] - bounds[f"{t}_lower"])),
         }
         rows.append(row)
         normalized.append(mae / max(row["median_baseline_mae"], 1e-12))
@@ -431,7 +449,8 @@ def evaluate(model: StabilityModel, labels: pd.DataFrame) -> tuple[dict[str, flo
             f"baseline_median_mae_{t}": row["median_baseline_mae"],
             f"baseline_knn_mae_{t}": row["knn_baseline_mae"],
             f"cv_coverage90_{t}": row["coverage90"],
-            f"interval_halfwidth90_{t}": row["halfwidth90"],
+            f"cv_mean_width90_{t}": row["mean_width90"],
+            f"cv_median_width90_{t}": row["median_width90"],
         }
     wide = (labels["oxidation_V"] - labels["reduction_V"]).to_numpy() > 1e-3
     for j, t in enumerate(TARGETS[:2]):
@@ -532,7 +551,7 @@ SHIPPED_METRICS = (
     CHAMPION_METRIC,
     *(f"cv_mae_{t}" for t in TARGETS),
     *(f"cv_coverage90_{t}" for t in TARGETS),
-    *(f"interval_halfwidth90_{t}" for t in TARGETS),
+    *(f"cv_mean_width90_{t}" for t in TARGETS),
     "n_train",
 )
 
