@@ -84,8 +84,8 @@ def test_every_regressor_fits_and_predicts(name):
     params = {"n_estimators": 10} if name in ("rf", "et", "medrf", "medet", "gbr") else {}
     params = {"max_iter": 20} if name == "hgb" else params
     if name in ("stack", "vote"):
-        params = {"rf": {"n_estimators": 10}, "et": {"n_estimators": 10},
-                  "hgb": {"max_iter": 20}}
+        params = {"members": ["rf", "et", "svr"], "rf": {"n_estimators": 10},
+                  "et": {"n_estimators": 10}}
     reg = make_regressor(name, params).fit(X, y)
     assert np.corrcoef(reg.predict(X), y)[0, 1] > 0.8
 
@@ -190,3 +190,20 @@ def test_user_data_added_without_test_compositions(tmp_path):
     assert train["n_measurements"].sum() == base_train["n_measurements"].sum() + 1
     assert not set(test["composition_key"]) & set(train["composition_key"])
     assert len(test2) == len(test) == 121
+
+
+def test_fraction_and_family_featurizers():
+    from ssbml.models.featurizers import WithElementFractions, WithFamily
+
+    train = pd.DataFrame({"composition": ["Li7La3Zr2O12", "Li3PS4", "Li6PS5Cl", "Li3InCl6"],
+                          "family": ["garnet", "thio", "argyrodite", "halides"]})
+    wf = WithElementFractions(make_featurizer_by_name("default")).fit(train[["composition"]])
+    F = wf.transform(["Li2O", "LiXeF"])
+    assert F.loc[0, "frac_O"] == pytest.approx(1 / 3)
+    assert F.loc[1, "frac_other"] == pytest.approx(2 / 3)  # Xe and F unseen in training
+    assert list(F.columns) == list(wf.get_feature_names_out())
+    fam = WithFamily(make_featurizer_by_name("default"), min_count=1).fit(train)
+    G = fam.transform(pd.DataFrame({"composition": ["Li3PS4"], "family": ["unseen"]}))
+    assert G.filter(like="family_").to_numpy().sum() == 0
+    with pytest.raises(ValueError, match="'family'"):
+        fam.transform(["Li3PS4"])

@@ -33,6 +33,7 @@ __all__ = [
     "arcs_circuit",
     "candidate_circuits",
     "compile_circuit",
+    "compile_circuit_jacobian",
     "detect_arcs",
     "initial_guess",
     "parse_circuit",
@@ -141,6 +142,18 @@ def _split_level(text: str, sep: str) -> list[str]:
     return parts
 
 
+def _unchecked(element: Callable) -> Callable:
+    """The function an impedance.py element decorator wraps, without its per-call type
+    check (a Python loop over every frequency, half the time of a fit); the parameters
+    passed here are always a list of floats and the frequencies a float array."""
+    for cell in getattr(element, "__closure__", None) or ():
+        inner = cell.cell_contents
+        if (callable(inner) and inner is not element
+                and getattr(inner, "__name__", None) == element.__name__):
+            return inner
+    return element
+
+
 def compile_circuit(circuit: str) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
     """A fast evaluator ``Z(f_Hz, params) -> complex ohm`` of an impedance.py circuit.
 
@@ -160,9 +173,10 @@ def compile_circuit(circuit: str) -> Callable[[np.ndarray, np.ndarray], np.ndarr
         if expr.startswith("p(") and expr.endswith(")"):
             subs = [build(e) for e in _split_level(expr[2:-1], ",")]
             return lambda f, p: 1.0 / sum(1.0 / g(f, p) for g in subs)
-        fn = circuit_elements[get_element_from_name(expr)]
+        checked = circuit_elements[get_element_from_name(expr)]
+        fn = _unchecked(checked)
         start = counter[0]
-        counter[0] += fn.num_params
+        counter[0] += checked.num_params
         stop = counter[0]
         return lambda f, p: np.asarray(fn([float(v) for v in p[start:stop]], f), dtype=complex)
 
@@ -174,6 +188,82 @@ def compile_circuit(circuit: str) -> Callable[[np.ndarray, np.ndarray], np.ndarr
         if p.size != n_params:
             raise ValueError(f"circuit {text} takes {n_params} parameters, got {p.size}")
         return tree(np.asarray(frequency_Hz, dtype=float), p)
+
+    return evaluate
+
+
+def _leaf_derivatives(name: str, z: np.ndarray, omega: np.ndarray,
+                      p: np.ndarray) -> list[np.ndarray] | None:
+    """dZ/dp of an element (one array per parameter), or None if not written out."""
+    if name == "R":
+        return [np.ones_like(z)]
+    if name == "C":
+        return [-z / p[0]]
+    if name == "L":
+        return [1j * omega + 0 * z]
+    if name == "CPE":
+        return [-z / p[0], -z * np.log(1j * omega)]
+    return None
+
+
+def compile_circuit_jacobian(
+    circuit: str,
+) -> Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]] | None:
+    """Impedance and its analytic derivatives ``(Z, dZ/dp)`` (complex, shapes (n_f,) and
+    (n_f, n_params)) for circuits of R, C, L and CPE elements; None if the circuit has
+    another element (then use finite differences). Z is computed with impedance.py's
+    element functions, as in :func:`compile_circuit`."""
+    from impedance.models.circuits.elements import circuit_elements, get_element_from_name
+
+    text = PRESETS.get(circuit, circuit).replace(" ", "")
+    counter = [0]
+    names = set()
+
+    def build(expr: str):
+        series = _split_level(expr, "-")
+        if len(series) > 1:
+            subs = [build(e) for e in series]
+
+            def series_fn(f, w, p):
+                parts = [g(f, w, p) for g in subs]
+                return sum(z for z, _ in parts), sum(d for _, d in parts)
+            return series_fn
+        if expr.startswith("p(") and expr.endswith(")"):
+            subs = [build(e) for e in _split_level(expr[2:-1], ",")]
+
+            def parallel_fn(f, w, p):
+                parts = [g(f, w, p) for g in subs]
+                z = 1.0 / sum(1.0 / zi for zi, _ in parts)
+                return z, sum(((z / zi) ** 2)[:, None] * di for zi, di in parts)
+            return parallel_fn
+        name = get_element_from_name(expr)
+        names.add(name)
+        checked = circuit_elements[name]
+        fn = _unchecked(checked)
+        start = counter[0]
+        counter[0] += checked.num_params
+        stop = counter[0]
+
+        def leaf(f, w, p):
+            z = np.asarray(fn([float(v) for v in p[start:stop]], f), dtype=complex)
+            d = np.zeros((f.size, n_params[0]), dtype=complex)
+            for k, dk in enumerate(_leaf_derivatives(name, z, w, p[start:stop])):
+                d[:, start + k] = dk
+            return z, d
+        return leaf
+
+    n_params = [0]
+    tree = build(text)
+    n_params[0] = counter[0]
+    if not names <= {"R", "C", "L", "CPE"}:
+        return None
+
+    def evaluate(frequency_Hz: np.ndarray, params: np.ndarray):
+        p = np.asarray(params, dtype=float)
+        if p.size != n_params[0]:
+            raise ValueError(f"circuit {text} takes {n_params[0]} parameters, got {p.size}")
+        f = np.asarray(frequency_Hz, dtype=float)
+        return tree(f, 2 * np.pi * f, p)
 
     return evaluate
 

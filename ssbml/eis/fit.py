@@ -9,7 +9,8 @@ positive parameter is fitted as log10(p) and CPE exponents on a linear scale in
 [0.3, 1], residuals are weighted by |Z| (proportional noise), and the full covariance
 is kept so that conductivities get correct error bars. Several starts from the
 spectrum-derived guess (:func:`ssbml.eis.circuits.initial_guess`) are tried; the best
-is kept.
+is kept. For circuits of R, C, L and CPE elements the Jacobian is analytic
+(:func:`ssbml.eis.circuits.compile_circuit_jacobian`), otherwise finite differences.
 
 A fit that stops without converging, or whose residuals exceed ``max_rms_percent`` of
 |Z|, raises :class:`FitError` rather than returning a wrong number.
@@ -27,6 +28,7 @@ from ssbml.eis.circuits import (
     CircuitLayout,
     candidate_circuits,
     compile_circuit,
+    compile_circuit_jacobian,
     detect_arcs,
     initial_guess,
     parse_circuit,
@@ -217,6 +219,13 @@ class CircuitFit:
             z = fn(f, to_p(x))
             return np.concatenate([z.real, z.imag]) / weight - data
 
+        jac_fn = compile_circuit_jacobian(layout.circuit)
+
+        def jac(x: np.ndarray) -> np.ndarray:
+            p = to_p(x)
+            d = jac_fn(f, p)[1] * np.where(is_exp, 1.0, p * np.log(10))  # d/dlog10 p
+            return np.concatenate([d.real, d.imag]) / weight[:, None]
+
         hidden = len(layout.arcs) > len(self.features_.arcs)
         starts = [(n, h) for n in (0.9, 0.8, 0.95, 0.7) for h in ((0.4, 0.8) if hidden else (0.5,))]
         best, messages = None, []
@@ -225,8 +234,8 @@ class CircuitFit:
             x0 = np.where(is_exp, p0, np.log10(np.maximum(p0, 1e-300)))
             x0 = np.clip(x0, lo + 1e-9, hi - 1e-9)
             with np.errstate(all="ignore"):
-                res = least_squares(resid, x0, bounds=(lo, hi), method="trf",
-                                    max_nfev=self.max_nfev)
+                res = least_squares(resid, x0, jac=jac if jac_fn else "2-point",
+                                    bounds=(lo, hi), method="trf", max_nfev=self.max_nfev)
             messages.append(res.message)
             if res.status > 0 and np.all(np.isfinite(res.fun)):
                 if best is not None and abs(res.cost - best.cost) <= 1e-6 * best.cost:

@@ -88,6 +88,20 @@ def _features_once(models: list[Any], X: ElementFractions) -> dict[int, pd.DataF
     return out
 
 
+def _domain_distance(model: Any, F: pd.DataFrame) -> np.ndarray:
+    """RMS standardized distance of each feature row to the training mean (NaN features
+    skipped), as ``ConductivityModel.domain_distance`` but without a second featurization."""
+    Z = F.to_numpy(dtype=np.float32)
+    Z -= model.train_feature_mean_.astype(np.float32)
+    Z /= model.train_feature_std_.astype(np.float32)
+    missing = np.isnan(Z)
+    n_valid = Z.shape[1] - missing.sum(axis=1)
+    Z[missing] = 0.0
+    ss = np.einsum("ij,ij->i", Z, Z, dtype=np.float64)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.sqrt(ss / n_valid)
+
+
 def predict_chunk(
     X: ElementFractions,
     labels: pd.DataFrame,
@@ -107,14 +121,17 @@ def predict_chunk(
     cond = models.conductivity
     feats = _features_once([cond, models.stability], X)
     F = feats.get(id(cond))
-    if F is not None and hasattr(cond, "regressor_"):
-        mu = cond.regressor_.predict(F.to_numpy())
+    if F is not None and hasattr(cond, "predict_interval_from_features"):
+        pred = cond.predict_interval_from_features(F, alpha=alpha)
+        out["domain_distance"] = _domain_distance(cond, F)
+    elif F is not None and hasattr(cond, "regressor_"):
+        # trees predict in float32: convert once, not once per tree
+        mu = cond.regressor_.predict(F.to_numpy(dtype=np.float32))
         h = cond.interval_halfwidth(alpha)
         pred = pd.DataFrame(
             {"log10_sigma": mu, "log10_sigma_lower": mu - h, "log10_sigma_upper": mu + h}
         )
-        z = (F.to_numpy() - cond.train_feature_mean_) / cond.train_feature_std_
-        out["domain_distance"] = np.sqrt(np.nanmean(z**2, axis=1))
+        out["domain_distance"] = _domain_distance(cond, F)
     else:
         pred = cond.predict_interval(X, alpha=alpha)
         if hasattr(cond, "domain_distance"):
@@ -139,7 +156,14 @@ def predict_chunk(
             out[col] = sp[col].to_numpy()
         out["stability_source"] = "learned"
     if exact_stability:
-        from ssbml.screening.exact import apply_exact_stability
+        from ssbml.screening.exact import apply_exact_stability, reference_available
 
         out = apply_exact_stability(out, X)
+        if models.stability is None and reference_available():
+            # every chunk gets the same columns, NaN where no exact value exists
+            for col in STABILITY_TARGETS:
+                if col not in out.columns:
+                    out[col] = np.nan
+            if "stability_source" not in out.columns:
+                out["stability_source"] = "unavailable"
     return out

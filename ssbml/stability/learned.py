@@ -10,9 +10,10 @@ compound itself.
 
 Model: one multi-output multilayer perceptron on the default composition features
 (:func:`ssbml.features.default_featurizer`, standardized, NaN -> training mean plus a
-missing-value indicator), energies log-transformed. A network rather than boosted
+missing-value indicator), energies log-transformed, outputs clipped to the training
+label range widened by half its span. A network rather than boosted
 trees because prediction must be fast: the forward pass is two float32 matrix
-products for all six targets (~1 s per million rows), whereas histogram gradient
+products for all six targets (a few seconds per million rows), whereas histogram gradient
 boosting took 20-80 s per target per million rows on the shared machine (see
 ``experiments/results/stability_learned.md``).
 
@@ -68,7 +69,6 @@ _ENERGY_SCALE = {  # meV/atom scale of the log transform of each energy target
 }
 """Energies learned as sign(E) log1p(|E| / scale): their distributions are skewed
 (median-like fits); rxn_Li (median -609 meV/atom, little skew) is learned as is."""
-_CLIP_Z = 6.0
 
 
 def _forward_transform(Y: np.ndarray, names: Sequence[str]) -> np.ndarray:
@@ -155,7 +155,7 @@ class StabilityModel(BaseEstimator):
     def __init__(
         self,
         featurizer: TransformerMixin | None = None,
-        hidden_layer_sizes: tuple[int, ...] = (256, 128),
+        hidden_layer_sizes: tuple[int, ...] = (128, 64),
         alpha: float = 1e-3,
         max_iter: int = 200,
         batch_size: int = 128,
@@ -208,6 +208,9 @@ class StabilityModel(BaseEstimator):
         self.nan_columns_ = np.flatnonzero(np.isnan(A).any(axis=0))
         Z = self._design(A)
         Q = _forward_transform(Y, TARGETS)
+        span = Y.max(axis=0) - Y.min(axis=0)
+        self.output_min_ = Y.min(axis=0) - 0.5 * span
+        self.output_max_ = Y.max(axis=0) + 0.5 * span
         self.target_mean_ = Q.mean(axis=0)
         self.target_scale_ = np.where(Q.std(axis=0) > 0, Q.std(axis=0), 1.0)
         Qs = (Q - self.target_mean_) / self.target_scale_
@@ -226,7 +229,7 @@ class StabilityModel(BaseEstimator):
             )
         oof = np.full_like(Y, np.nan)
         for net, (_, va) in zip(nets, splits, strict=True):
-            oof[va] = self._output(self._weights(net), Z[va])
+            oof[va] = self._output(self._fold(net), A[va])
         self.oof_predictions_ = pd.DataFrame(oof, columns=list(TARGETS))
         # conformity scores in the learned (log) space: multiplicative energy intervals
         self.residuals_ = np.sort(
@@ -234,7 +237,7 @@ class StabilityModel(BaseEstimator):
         )
         with single_thread():
             self.regressor_ = self._fit_network(Z, Qs)
-        self.weights_ = self._weights(self.regressor_)
+        self.weights_ = self._fold(self.regressor_)
         return self
 
     def _fit_network(self, Z: np.ndarray, Qs: np.ndarray) -> Any:
@@ -256,34 +259,52 @@ class StabilityModel(BaseEstimator):
             warnings.simplefilter("ignore", ConvergenceWarning)
             return net.fit(Z, Qs)
 
-    @staticmethod
-    def _weights(net: Any) -> list[tuple[np.ndarray, np.ndarray]]:
-        return [
-            (np.ascontiguousarray(W, dtype=np.float32), np.asarray(b, dtype=np.float32))
-            for W, b in zip(net.coefs_, net.intercepts_, strict=True)
-        ]
-
     # ---------------------------------------------------------- prediction core
     def _design(self, A: np.ndarray) -> np.ndarray:
-        """Standardized, clipped features (NaN -> 0 = training mean) + NaN indicators."""
-        mean = self.feature_mean_.astype(A.dtype, copy=False)
-        scale = self.feature_scale_.astype(A.dtype, copy=False)
-        Z = (A - mean) / scale
+        """Standardized features (NaN -> 0 = training mean) + NaN indicators (training)."""
+        Z = (A - self.feature_mean_) / self.feature_scale_
         missing = np.isnan(Z[:, self.nan_columns_])
-        np.nan_to_num(Z, copy=False, nan=0.0, posinf=_CLIP_Z, neginf=-_CLIP_Z)
-        np.clip(Z, -_CLIP_Z, _CLIP_Z, out=Z)
+        np.nan_to_num(Z, copy=False, nan=0.0)
         return np.hstack([Z, missing.astype(Z.dtype)])
 
-    def _output(self, weights: list[tuple[np.ndarray, np.ndarray]], Z: np.ndarray) -> np.ndarray:
-        """Constrained predictions in target units from a design matrix."""
-        h = Z.astype(np.float32, copy=False)
-        for W, b in weights[:-1]:
+    def _fold(self, net: Any) -> dict[str, Any]:
+        """float32 weights with the standardization folded into the first layer, and
+        the output ranges (training label range widened by half its span)."""
+        W, b = net.coefs_[0], net.intercepts_[0]
+        n = self.n_features_in_
+        layers = [
+            (np.ascontiguousarray(W_, dtype=np.float32), np.asarray(b_, dtype=np.float32))
+            for W_, b_ in zip(net.coefs_[1:], net.intercepts_[1:], strict=True)
+        ]
+        return {
+            "W0": np.ascontiguousarray(W[:n] / self.feature_scale_[:, None], dtype=np.float32),
+            "W0_missing": np.ascontiguousarray(W[n:], dtype=np.float32),
+            "b0": np.asarray(b, dtype=np.float32),
+            "layers": layers,
+        }
+
+    def _output(self, folded: dict[str, Any], A: np.ndarray) -> np.ndarray:
+        """Constrained predictions in target units from raw features (float64 block)."""
+        X = np.empty(A.shape, dtype=np.float32)
+        np.subtract(A, self.feature_mean_, out=X, casting="unsafe")  # cast + center
+        cols = self.nan_columns_
+        missing = np.isnan(X[:, cols])
+        if missing.any():
+            X[:, cols] = np.where(missing, np.float32(0.0), X[:, cols])
+        h = X @ folded["W0"]
+        if len(cols):
+            h += missing.astype(np.float32) @ folded["W0_missing"]
+        h += folded["b0"]
+        np.maximum(h, 0.0, out=h)
+        for W, b in folded["layers"][:-1]:
             h = h @ W
             h += b
             np.maximum(h, 0.0, out=h)
-        W, b = weights[-1]
+        W, b = folded["layers"][-1]
         out = (h @ W + b).astype(float) * self.target_scale_ + self.target_mean_
-        return _constrain(_inverse_transform(out, TARGETS), TARGETS)
+        P = _inverse_transform(out, TARGETS)
+        np.clip(P, self.output_min_, self.output_max_, out=P)
+        return _constrain(P, TARGETS)
 
     def _check_features(self, F: pd.DataFrame) -> np.ndarray:
         if not isinstance(F, pd.DataFrame):
@@ -295,14 +316,14 @@ class StabilityModel(BaseEstimator):
                 f"({F.shape[1]} columns, expected {self.n_features_in_}; "
                 f"missing e.g. {missing[:3]})"
             )
-        return F.to_numpy()
+        return F.to_numpy(dtype=float)
 
     def _predict_array(self, F: pd.DataFrame) -> np.ndarray:
         A = self._check_features(F)
         out = np.empty((len(A), len(TARGETS)))
         for start in range(0, len(A), self.chunk_size):
-            block = np.asarray(A[start : start + self.chunk_size], dtype=np.float32)
-            out[start : start + len(block)] = self._output(self.weights_, self._design(block))
+            block = A[start : start + self.chunk_size]
+            out[start : start + len(block)] = self._output(self.weights_, block)
         return out
 
     def _features(self, X: Any) -> pd.DataFrame:
@@ -332,15 +353,17 @@ class StabilityModel(BaseEstimator):
         Q = _forward_transform(P, TARGETS)
         lower = _inverse_transform(Q - half, TARGETS)
         upper = _inverse_transform(Q + half, TARGETS)
-        cols: dict[str, np.ndarray] = {}
+        out = np.empty((len(P), 3 * len(TARGETS)))
+        names = []
         for j, t in enumerate(TARGETS):
             lo, hi = lower[:, j], upper[:, j]
             if t == "e_above_hull_meV_atom":
-                lo = np.maximum(lo, 0.0)
+                np.maximum(lo, 0.0, out=lo)
             if t.startswith("rxn_"):
-                hi = np.minimum(hi, 0.0)
-            cols[t], cols[f"{t}_lower"], cols[f"{t}_upper"] = P[:, j], lo, hi
-        return pd.DataFrame(cols)
+                np.minimum(hi, 0.0, out=hi)
+            out[:, 3 * j], out[:, 3 * j + 1], out[:, 3 * j + 2] = P[:, j], lo, hi
+            names += [t, f"{t}_lower", f"{t}_upper"]
+        return pd.DataFrame(out, columns=names, copy=False)
 
     def predict_interval_from_features(self, F: pd.DataFrame, alpha: float = 0.1) -> pd.DataFrame:
         """For each target ``t`` the columns ``t``, ``t_lower``, ``t_upper`` (nominal
@@ -520,7 +543,7 @@ def train_stability_model(
         })
         cols = ["formula", "chemsys", *TARGETS]
         log_dataset(labels[cols], "stability-labels", "training",
-                    source="ssbml.stability.labels", targets=",".join(TARGETS))
+                    source="ssbml.stability.labels")  # mlflow takes one target column
         mlflow.log_metrics(metrics)
         log_dataframe_artifact(table, "target_errors_cv.csv")
         oof = model.oof_predictions_.add_suffix("_pred")
