@@ -5,7 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ssbml.eis.circuits import PRESETS, detect_arcs, parse_circuit
+from ssbml.eis.circuits import (
+    PRESETS,
+    compile_circuit,
+    compile_circuit_jacobian,
+    detect_arcs,
+    parse_circuit,
+)
 from ssbml.eis.fit import CircuitFit, FitError, fit_spectrum
 from ssbml.eis.physics import Pellet, summarize
 from ssbml.eis.spectrum import EISInputError, Spectrum
@@ -226,3 +232,21 @@ def test_precision_limit_bad_input():
         precision_limit(1e-4, 2e-4, 1e-8, noise=0.0)
     with pytest.raises(ValueError, match="per_decade"):
         precision_limit(1e-4, 2e-4, 1e-8, noise=0.005, per_decade=0)
+
+
+def test_analytic_jacobian_matches_finite_differences():
+    circuit = "L0-R0-p(R1,CPE1)-p(R2,C2)-CPE3"
+    p = np.array([1e-6, 2.0, 1000.0, 1e-9, 0.9, 500.0, 1e-8, 2e-6, 0.85])
+    z, dz = compile_circuit_jacobian(circuit)(F, p)
+    fn = compile_circuit(circuit)
+    np.testing.assert_allclose(z, fn(F, p))
+    for k in range(p.size):
+        h = 1e-6 * p[k]
+        step = np.zeros(p.size)
+        step[k] = h
+        fd = (fn(F, p + step) - fn(F, p - step)) / (2 * h)
+        assert np.abs(fd - dz[:, k]).max() < 1e-5 * np.abs(dz[:, k]).max(), k
+    # elements without written-out derivatives fall back to finite differences
+    assert compile_circuit_jacobian("R0-p(R1,CPE1)-W2") is None
+    with pytest.raises(ValueError, match="takes 9 parameters"):
+        compile_circuit_jacobian(circuit)(F, p[:-1])

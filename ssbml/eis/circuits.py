@@ -11,6 +11,8 @@ apex (peak of -Z'') and the frequency there, and whether a capacitive tail follo
 :func:`initial_guess` turns that into starting parameters: an arc of resistance R with
 apex height h and CPE exponent n has ``R = 2 h / tan(n pi / 4)``, and its peak
 frequency gives ``Q = tau^n / R`` with ``tau = 1 / (2 pi f_peak)``.
+:func:`compile_circuit` and :func:`compile_circuit_jacobian` evaluate a circuit (and its
+analytic derivatives, for R, C, L and CPE elements) fast enough for many fits.
 """
 
 from __future__ import annotations
