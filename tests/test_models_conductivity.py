@@ -207,3 +207,101 @@ def test_fraction_and_family_featurizers():
     assert G.filter(like="family_").to_numpy().sum() == 0
     with pytest.raises(ValueError, match="'family'"):
         fam.transform(["Li3PS4"])
+
+
+def test_adaptive_intervals_vary_and_cover_the_test_split(small_model):
+    from ssbml.data.conductivity import load_room_temperature
+
+    assert small_model.difficulty_kind_ == "tree_spread"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        df = load_room_temperature(benchmark=True, include_liverpool=False)
+    test = df[df["split"] == "test"].reset_index(drop=True)
+    out = small_model.predict_interval(test[["composition"]], alpha=0.1)
+    half = (out["log10_sigma_upper"] - out["log10_sigma_lower"]) / 2
+    assert half.std() > 0.1  # the width adapts to the row
+    np.testing.assert_allclose(out["log10_sigma"] - out["log10_sigma_lower"], half)
+    y = test["log10_sigma"].to_numpy()
+    coverage = np.mean((y >= out["log10_sigma_lower"]) & (y <= out["log10_sigma_upper"]))
+    assert 0.8 <= coverage <= 0.99
+    # the difficulty estimate ranks the out-of-fold errors (it is informative)
+    r = np.abs(small_model.oof_predictions_ - _train_targets())
+    from scipy.stats import spearmanr
+
+    assert spearmanr(small_model.oof_difficulty_, r).statistic > 0.2
+    # per-row half-widths from interval_halfwidth(alpha, X); marginal without X
+    np.testing.assert_allclose(small_model.interval_halfwidth(0.1, test[["composition"]]), half)
+    assert np.isscalar(small_model.interval_halfwidth(0.1))
+    wide = small_model.predict_interval(test[["composition"]], alpha=0.02)
+    assert (wide["log10_sigma_upper"] >= out["log10_sigma_upper"]).all()
+
+
+def _train_targets() -> np.ndarray:
+    from ssbml.data.conductivity import load_room_temperature
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        df = load_room_temperature(benchmark=True, include_liverpool=False)
+    return df.loc[df["split"] == "train", "log10_sigma"].to_numpy()
+
+
+def test_predict_interval_from_features_matches_and_checks_columns(small_model):
+    formulas = ["Li7La3Zr2O12", "Li10GeP2S12", "Li3PO4", "Li3InCl6"]
+    F = small_model.featurizer_.transform(formulas)
+    a = small_model.predict_interval_from_features(F, alpha=0.1)
+    b = small_model.predict_interval(formulas, alpha=0.1)
+    pd.testing.assert_frame_equal(a, b)
+    f32 = small_model.predict_interval_from_features(F.astype(np.float32), alpha=0.1)
+    np.testing.assert_allclose(f32.to_numpy(), a.to_numpy(), atol=1e-6)
+    with pytest.raises(ValueError, match="columns"):
+        small_model.predict_interval_from_features(F.drop(columns=F.columns[3]))
+    with pytest.raises(ValueError, match="columns"):
+        small_model.predict_interval_from_features(F.to_numpy()[:, :10])
+    with pytest.raises(ValueError, match="alpha"):
+        small_model.predict_interval_from_features(F, alpha=0.0)
+
+
+def test_constant_and_residual_model_intervals(obelix_train):
+    X = obelix_train[["composition"]]
+    y = obelix_train["log10_sigma"]
+    groups = chemical_system_groups(obelix_train["composition"])
+    const = ConductivityModel(regressor=make_regressor("rf", {"n_estimators": 10}),
+                              interval="constant").fit(X, y, groups=groups)
+    out = const.predict_interval(["Li3PS4", "Li2O"], alpha=0.1)
+    np.testing.assert_allclose(out["log10_sigma_upper"] - out["log10_sigma"],
+                               const.interval_halfwidth(0.1))
+    # a regressor without trees: the difficulty is a model of the |out-of-fold residual|
+    hgb = ConductivityModel(regressor=make_regressor("hgb", {"max_iter": 20}))
+    hgb.fit(X, y, groups=groups)
+    assert hgb.difficulty_kind_ == "residual_model"
+    out = hgb.predict_interval(["Li3PS4", "Li2O", "Li7La3Zr2O12"], alpha=0.1)
+    assert (out["log10_sigma_lower"] < out["log10_sigma"]).all()
+    half = (out["log10_sigma_upper"] - out["log10_sigma_lower"]) / 2
+    assert half.nunique() > 1
+    with pytest.raises(ValueError, match="interval must be"):
+        ConductivityModel(interval="wide").fit(X, y)
+    with pytest.raises(ValueError, match="difficulty_floor"):
+        ConductivityModel(difficulty_floor=0.0).fit(X, y)
+
+
+@pytest.mark.parametrize("name", ["rf", "medrf", "vote", "vote-hgb", "hgb"])
+def test_predict_with_spread_matches_predict(name):
+    from ssbml.models.regressors import predict_with_spread
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(80, 3))
+    y = X[:, 0] + rng.normal(scale=0.3, size=80)
+    small = {"medrf": {"n_estimators": 7}, "et": {"n_estimators": 5}, "hgb": {"max_iter": 10}}
+    # a vote with a non-forest member (hgb): the spread is that of the forest trees
+    members = ["medrf", "et"] if name == "vote" else ["medrf", "hgb"]
+    params = {"members": members} | {m: small[m] for m in members}
+    params = small["hgb"] if name == "hgb" else params
+    params = {"n_estimators": 9} if name in ("rf", "medrf") else params
+    reg = make_regressor(name.split("-")[0], params).fit(X, y)
+    both = predict_with_spread(reg, X[:30], chunk=7)
+    if name == "hgb":
+        assert both is None
+        return
+    mu, spread = both
+    np.testing.assert_allclose(mu, reg.predict(X[:30]), rtol=1e-5, atol=1e-5)
+    assert (spread >= 0).all() and spread.max() > 0

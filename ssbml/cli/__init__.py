@@ -15,6 +15,7 @@ from ssbml.cli import predict as _predict
 from ssbml.cli import screen as _screen
 from ssbml.cli import stability as _stability
 from ssbml.cli import train as _train
+from ssbml.cli import train_stability as _train_stability
 
 app = typer.Typer(
     name="ssbml",
@@ -30,6 +31,7 @@ app.command("screen")(_screen.screen)
 app.add_typer(_data.app, name="data")
 app.add_typer(_eis.app, name="eis")
 app.command("stability")(_stability.stability)
+_train.app.command("stability")(_train_stability.stability)
 app.add_typer(_train.app, name="train")
 app.add_typer(_predict.app, name="predict")
 app.command("compare")(_compare.compare)

@@ -129,7 +129,13 @@ def screen(
             stability_objective=objective,
         )
         name = f"{parent}-{'-'.join(spec.dopants)}" if parent else Path(input_file).stem
-        out_dir = out or Path("ssbml-output") / f"screen-{name}"
+        if out is None:
+            # the default folder is named by the run's fingerprint (spec + model hashes):
+            # the same command resumes, changed parameters or models get a new folder
+            from ssbml.screening.run import run_fingerprint
+
+            out = Path("ssbml-output") / f"screen-{name}-{run_fingerprint(spec, models_dir)[:8]}"
+        out_dir = out
         result = run_screen(
             spec,
             out_dir,
@@ -175,39 +181,41 @@ def _print_top(console, result, top: int) -> None:
     from rich.table import Table
 
     t = result.table.head(top)
+    stability = {"reduction_V", "oxidation_V"} <= set(t.columns)
+    notes = ["ranked by the lower bound of the 90% interval of log10 sigma (S/cm, 298 K)"]
+    if stability:
+        notes.append("window in V vs Li/Li+, learned unless marked 'exact'")
+    if "in_domain" in t.columns:
+        notes.append("'?' marks compositions outside the model's applicability domain")
     table = Table(
-        title=f"Top {len(t)} of {len(result.table):,} candidates, ranked by the lower "
-        "90% bound of log10 sigma (S/cm, 298 K)",
+        title=f"Top {len(t)} of {len(result.table):,} candidates",
+        caption="; ".join(notes),
         title_justify="left",
+        caption_justify="left",
     )
     table.add_column("#", justify="right")
-    table.add_column("composition", overflow="fold")
-    table.add_column("log10 S/cm [90% interval]", no_wrap=True)
-    stability = {"reduction_V", "oxidation_V"} <= set(t.columns)
+    table.add_column("composition", no_wrap=True)
+    table.add_column("log10 S/cm [90%]", no_wrap=True)
     if stability:
         table.add_column("window V", no_wrap=True)
-        table.add_column("source")
-    if "in_domain" in t.columns:
-        table.add_column("in domain")
     table.add_column("pass")
 
-    def f(v: float, fmt: str = ".2f") -> str:
-        return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else format(v, fmt)
+    def f(v: float) -> str:
+        return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.2f}"
 
     for _, row in t.iterrows():
+        name = str(row["composition"])
+        if "in_domain" in t.columns and not row["in_domain"]:
+            name += " ?"
         cells = [
             str(row["rank"]),
-            str(row["composition"]),
+            name,
             f"{f(row['log10_sigma'])} [{f(row['log10_sigma_lower'])}, "
             f"{f(row['log10_sigma_upper'])}]",
         ]
         if stability:
-            cells += [
-                f"{f(row['reduction_V'])}-{f(row['oxidation_V'])}",
-                str(row.get("stability_source", "")),
-            ]
-        if "in_domain" in t.columns:
-            cells.append("yes" if row["in_domain"] else "[yellow]no[/yellow]")
+            exact = " exact" if row.get("stability_source") == "exact" else ""
+            cells.append(f"{f(row['reduction_V'])}-{f(row['oxidation_V'])}{exact}")
         cells.append("yes" if row["passes_filters"] else "no")
         table.add_row(*cells)
     console.print(table)

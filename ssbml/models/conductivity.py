@@ -1,9 +1,17 @@
 """Room-temperature conductivity model: featurizer + regressor + conformal intervals.
 
 :class:`ConductivityModel` predicts log10 of the Li-ion conductivity (log10 S/cm) from
-composition. Intervals are cross-conformal (CV+ style): the absolute out-of-fold
-residuals of a grouped K-fold on the training data are stored, and an interval at
-level ``1 - alpha`` is the point prediction plus/minus their ``1 - alpha`` quantile.
+composition. Intervals are conformal, calibrated on the out-of-fold residuals of a
+grouped K-fold on the training data:
+
+* ``interval="adaptive"`` (default; normalized conformal): each residual is divided by a
+  difficulty estimate ``d(x)`` (log10 units) -- the standard deviation of the individual
+  tree predictions for forest regressors, else a gradient-boosting model of the absolute
+  out-of-fold residual -- plus a floor; the interval is ``mu(x) +/- q * d(x)`` with ``q``
+  the conformal ``1 - alpha`` quantile of the normalized residuals, so hard (e.g. far
+  from training, or where trees disagree) compositions get wider intervals.
+* ``interval="constant"``: ``mu(x) +/- h`` with ``h`` the conformal quantile of the
+  absolute residuals (the marginal half-width, :meth:`ConductivityModel.interval_halfwidth`).
 """
 
 from __future__ import annotations
@@ -17,6 +25,8 @@ from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin, clone
 from ssbml.models.featurizers import make_featurizer_by_name
 
 __all__ = ["ConductivityModel", "chemical_system_groups", "conformal_quantile"]
+
+_INTERVALS = ("adaptive", "constant")
 
 
 def chemical_system_groups(compositions: pd.Series | list[str]) -> np.ndarray:
@@ -61,6 +71,12 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
     regressor : sklearn regressor (default: histogram gradient boosting).
     n_splits : folds of the grouped K-fold giving the out-of-fold residuals.
     random_state : seed for the fold assignment.
+    interval : ``"adaptive"`` (normalized conformal, width varies per row) or
+        ``"constant"`` (one half-width for every row); see the module docstring.
+    difficulty_floor : added to the difficulty estimate, as a fraction of the median
+        out-of-fold difficulty (keeps near-zero tree spreads from giving empty intervals;
+        0.5 gave the narrowest intervals at 90% coverage in a grouped split of the
+        OBELiX train out-of-fold residuals, see experiments/results/conductivity.md).
 
     ``X`` may be a DataFrame with a ``composition`` column, a list of formulas,
     pymatgen Compositions or :class:`ssbml.composition.ElementFractions`.
@@ -72,11 +88,15 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
         regressor: RegressorMixin | None = None,
         n_splits: int = 5,
         random_state: int = 0,
+        interval: str = "adaptive",
+        difficulty_floor: float = 0.5,
     ) -> None:
         self.featurizer = featurizer
         self.regressor = regressor
         self.n_splits = n_splits
         self.random_state = random_state
+        self.interval = interval
+        self.difficulty_floor = difficulty_floor
 
     def _features(self, X: Any) -> pd.DataFrame:
         F = self.featurizer_.transform(X)
@@ -95,6 +115,12 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
     def _fit(self, X: Any, y: Any, groups: Any, make_regressor: Any) -> ConductivityModel:
         from sklearn.model_selection import GroupKFold, KFold
 
+        from ssbml.models.regressors import predict_with_spread
+
+        if self.interval not in _INTERVALS:
+            raise ValueError(f"interval must be one of {_INTERVALS}, got {self.interval!r}")
+        if not self.difficulty_floor > 0:
+            raise ValueError(f"difficulty_floor must be > 0, got {self.difficulty_floor}")
         y = np.asarray(y, dtype=float)
         if not np.isfinite(y).all():
             bad = np.flatnonzero(~np.isfinite(y))[:10].tolist()
@@ -107,16 +133,26 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
         self.feature_names_ = list(F.columns)
         base = self.regressor if self.regressor is not None else make_regressor("hgb")
         if groups is not None and len(np.unique(groups)) >= self.n_splits:
-            splits = GroupKFold(n_splits=self.n_splits).split(F, y, groups)
+            splits = list(GroupKFold(n_splits=self.n_splits).split(F, y, groups))
         else:
-            splits = KFold(self.n_splits, shuffle=True, random_state=self.random_state).split(F)
+            kf = KFold(self.n_splits, shuffle=True, random_state=self.random_state)
+            splits = list(kf.split(F))
+        Fv = F.to_numpy(dtype=float)
         oof = np.full(len(y), np.nan)
+        spread = np.full(len(y), np.nan)
         for tr, va in splits:
-            oof[va] = clone(base).fit(F.iloc[tr].values, y[tr]).predict(F.iloc[va].values)
+            fold = clone(base).fit(Fv[tr], y[tr])
+            both = predict_with_spread(fold, Fv[va], n_jobs=1)
+            if both is None:
+                oof[va] = fold.predict(Fv[va])
+            else:
+                oof[va], spread[va] = both
         self.oof_predictions_ = oof
-        self.residuals_ = np.sort(np.abs(y - oof))
-        self.regressor_ = clone(base).fit(F.values, y)
+        abs_res = np.abs(y - oof)
+        self.residuals_ = np.sort(abs_res)
+        self.regressor_ = clone(base).fit(Fv, y)
         self.n_features_in_ = F.shape[1]
+        self._fit_difficulty(Fv, abs_res, spread, splits)
         # applicability-domain summary: feature means/stds of the training set
         self.train_feature_mean_ = F.mean().to_numpy()
         self.train_feature_std_ = F.std().replace(0, 1.0).fillna(1.0).to_numpy()
@@ -124,26 +160,105 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
         self.train_compositions_ = _compositions_of(X)
         return self
 
+    def _fit_difficulty(
+        self, F: np.ndarray, abs_res: np.ndarray, spread: np.ndarray, splits: list
+    ) -> None:
+        """Difficulty estimate d(x) (log10 units) and the normalized residuals
+        ``|y - oof| / d`` (sorted, ``scores_``) for the adaptive intervals."""
+        self.difficulty_model_ = None
+        if np.isfinite(spread).all():
+            self.difficulty_kind_ = "tree_spread"
+            raw = spread
+        else:
+            from sklearn.ensemble import HistGradientBoostingRegressor
+
+            self.difficulty_kind_ = "residual_model"
+            model = HistGradientBoostingRegressor(
+                loss="absolute_error", max_iter=100, learning_rate=0.05,
+                max_leaf_nodes=7, min_samples_leaf=20, random_state=self.random_state,
+            )
+            raw = np.full(len(abs_res), np.nan)
+            for tr, va in splits:
+                raw[va] = clone(model).fit(F[tr], abs_res[tr]).predict(F[va])
+            self.difficulty_model_ = clone(model).fit(F, abs_res)
+            raw = np.clip(raw, 0.0, None)
+        self.difficulty_offset_ = float(self.difficulty_floor * max(np.median(raw), 1e-6))
+        self.oof_difficulty_ = raw + self.difficulty_offset_
+        self.scores_ = np.sort(abs_res / self.oof_difficulty_)
+
     def _distance(self, F: np.ndarray) -> np.ndarray:
         z = (F - self.train_feature_mean_) / self.train_feature_std_
         return np.sqrt(np.nanmean(z**2, axis=1))
 
     def predict(self, X: Any) -> np.ndarray:
         """Point predictions, log10 S/cm."""
-        return self.regressor_.predict(self._features(X).values)
+        return self.regressor_.predict(self._features(X).to_numpy(dtype=float))
 
-    def interval_halfwidth(self, alpha: float = 0.1) -> float:
-        """Conformal half-width (log10 units) for coverage ``1 - alpha``."""
-        return conformal_quantile(self.residuals_, alpha)
+    def _difficulty(self, F: np.ndarray, spread: np.ndarray | None) -> np.ndarray:
+        if self.difficulty_kind_ == "tree_spread":
+            if spread is None:
+                raise RuntimeError("tree spread needed but the regressor has no trees")
+            raw = spread
+        else:
+            raw = np.clip(self.difficulty_model_.predict(F), 0.0, None)
+        return raw + self.difficulty_offset_
 
-    def predict_interval(self, X: Any, alpha: float = 0.1) -> pd.DataFrame:
-        """Columns ``log10_sigma``, ``log10_sigma_lower``, ``log10_sigma_upper`` (log10
-        S/cm), one row per input row, nominal coverage ``1 - alpha``."""
-        mu = self.predict(X)
-        h = self.interval_halfwidth(alpha)
+    def interval_halfwidth(self, alpha: float = 0.1, X: Any = None) -> float | np.ndarray:
+        """Conformal half-width (log10 units) at coverage ``1 - alpha``.
+
+        Without ``X``: the marginal (constant-width) half-width, the ``1 - alpha``
+        quantile of the absolute grouped out-of-fold residuals; valid on average over
+        compositions like the training ones but the same for every row. With ``X``
+        (compositions): the per-row half-widths of :meth:`predict_interval` (adaptive
+        when ``interval="adaptive"``).
+        """
+        if X is None:
+            return conformal_quantile(self.residuals_, alpha)
+        out = self.predict_interval(X, alpha=alpha)
+        return ((out["log10_sigma_upper"] - out["log10_sigma_lower"]) / 2).to_numpy()
+
+    def predict_interval_from_features(
+        self, F: pd.DataFrame | np.ndarray, alpha: float = 0.1
+    ) -> pd.DataFrame:
+        """:meth:`predict_interval` from precomputed features (``featurizer_`` output,
+        same columns in the same order): point prediction and interval in one pass over
+        the trees. Columns ``log10_sigma``, ``log10_sigma_lower``, ``log10_sigma_upper``
+        (log10 S/cm)."""
+        from ssbml.models.regressors import predict_with_spread
+
+        if isinstance(F, pd.DataFrame):
+            if list(F.columns) != list(self.feature_names_):
+                missing = sorted(set(self.feature_names_) - set(F.columns))[:5]
+                raise ValueError(
+                    f"features do not match the model's {len(self.feature_names_)} columns"
+                    f" (got {F.shape[1]}; missing e.g. {missing})"
+                )
+            F = F.to_numpy()
+        F = np.asarray(F)
+        if F.dtype not in (np.float32, np.float64):
+            F = F.astype(float)
+        if F.ndim != 2 or F.shape[1] != len(self.feature_names_):
+            raise ValueError(
+                f"features must have {len(self.feature_names_)} columns, got shape {F.shape}"
+            )
+        mode = getattr(self, "interval", "constant")
+        if mode == "constant":
+            mu = self.regressor_.predict(F)
+            h = np.full(len(mu), conformal_quantile(self.residuals_, alpha))
+        else:
+            both = (predict_with_spread(self.regressor_, F)
+                    if self.difficulty_kind_ == "tree_spread" else None)
+            mu, spread = both if both is not None else (self.regressor_.predict(F), None)
+            h = conformal_quantile(self.scores_, alpha) * self._difficulty(F, spread)
         return pd.DataFrame(
             {"log10_sigma": mu, "log10_sigma_lower": mu - h, "log10_sigma_upper": mu + h}
         )
+
+    def predict_interval(self, X: Any, alpha: float = 0.1) -> pd.DataFrame:
+        """Columns ``log10_sigma``, ``log10_sigma_lower``, ``log10_sigma_upper`` (log10
+        S/cm), one row per input row, nominal coverage ``1 - alpha`` (adaptive width
+        when ``interval="adaptive"``)."""
+        return self.predict_interval_from_features(self._features(X), alpha=alpha)
 
     def domain_distance(self, X: Any) -> np.ndarray:
         """RMS standardized feature distance to the training mean (applicability hint)."""

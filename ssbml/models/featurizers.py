@@ -2,7 +2,9 @@
 
 :func:`make_featurizer_by_name` resolves a config's feature set: ``"default"`` is
 :func:`ssbml.features.default_featurizer`, ``"default+fractions"`` adds the atomic
-fraction of every element seen in training (:class:`WithElementFractions`), a list of
+fraction of every element seen in training (:class:`WithElementFractions`),
+``"default+family"`` and ``"default+fractions+structure"`` add OBELiX-provided family /
+crystal-structure inputs (benchmark-only, see :mod:`ssbml.models.obelix_structure`), a list of
 names is :func:`ssbml.features.make_featurizer`, and ``"fallback"`` is a small built-in
 featurizer (element fractions + a few weighted pymatgen element properties). All are
 vectorized over :class:`ssbml.composition.ElementFractions`.
@@ -207,7 +209,12 @@ def make_featurizer_by_name(name: str | list[str] = "default") -> TransformerMix
         return WithElementFractions(default_featurizer())
     if name == "default+family":
         return WithFamily(default_featurizer())
+    if name == "default+fractions+structure":
+        from ssbml.models.obelix_structure import WithStructure
+
+        return WithStructure(WithElementFractions(default_featurizer()))
     raise ValueError(
-        f"unknown feature set {name!r}: use 'default', 'default+fractions', 'fallback' "
+        f"unknown feature set {name!r}: use 'default', 'default+fractions', 'fallback', "
+        "'default+family', 'default+fractions+structure' (OBELiX benchmark only) "
         "or a list of ssbml.features.FEATURE_SETS names"
     )

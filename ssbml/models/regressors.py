@@ -14,6 +14,7 @@ __all__ = [
     "MedianExtraTreesRegressor",
     "MedianForestRegressor",
     "make_regressor",
+    "predict_with_spread",
     "single_thread",
 ]
 
@@ -66,6 +67,79 @@ class MedianExtraTreesRegressor(ExtraTreesRegressor):
 
     def predict(self, X: Any) -> np.ndarray:
         return _median_of_trees(self.estimators_, X, self.n_jobs)
+
+def _forests(reg: Any) -> list[tuple[Any, float]] | None:
+    """The fitted members behind ``reg`` with their weights: a forest itself, or the
+    members of a :class:`~sklearn.ensemble.VotingRegressor` with at least one forest;
+    None otherwise."""
+    from sklearn.ensemble import VotingRegressor
+    from sklearn.ensemble._forest import ForestRegressor
+
+    if isinstance(reg, ForestRegressor):
+        return [(reg, 1.0)]
+    if isinstance(reg, VotingRegressor) and any(
+        isinstance(m, ForestRegressor) for m in reg.estimators_
+    ):
+        w = reg.weights if reg.weights is not None else [1.0] * len(reg.estimators_)
+        return [(m, float(wi)) for m, wi in zip(reg.estimators_, w, strict=True)]
+    return None
+
+
+def predict_with_spread(
+    reg: Any, X: Any, n_jobs: int | None = None, chunk: int = 20000
+) -> tuple[np.ndarray, np.ndarray] | None:
+    """Point prediction and spread across trees in one pass over the trees.
+
+    Returns ``(prediction, spread)``: the prediction equals ``reg.predict(X)`` (mean of
+    trees for a forest, median for the median forests, weighted average of the members
+    for a voting ensemble); ``spread`` is the standard deviation of all individual tree
+    predictions of the forest members (same units as the target; non-forest members of
+    a vote add to the prediction only). None if ``reg`` has no forest. Rows are
+    processed in chunks on ``n_jobs`` threads (default: the forests' own ``n_jobs``).
+    """
+    from concurrent.futures import ThreadPoolExecutor
+
+    from joblib import effective_n_jobs
+    from sklearn.ensemble._forest import ForestRegressor
+
+    forests = _forests(reg)
+    if forests is None:
+        return None
+    X = np.asarray(X, dtype=np.float32)
+    n = X.shape[0]
+    center = np.empty(n)
+    spread = np.empty(n)
+    total_w = sum(w for _, w in forests)
+
+    def run(start: int) -> None:
+        part = X[start : start + chunk]
+        preds = []
+        c = np.zeros(part.shape[0])
+        for forest, w in forests:
+            if not isinstance(forest, ForestRegressor):
+                c += w * forest.predict(part)
+                continue
+            P = np.vstack([t.predict(part) for t in forest.estimators_])
+            if isinstance(forest, MedianForestRegressor | MedianExtraTreesRegressor):
+                c += w * np.median(P, axis=0)
+            else:
+                c += w * P.mean(axis=0)
+            preds.append(P)
+        center[start : start + chunk] = c / total_w
+        spread[start : start + chunk] = np.vstack(preds).std(axis=0)
+
+    if n_jobs is None:
+        n_jobs = next(m.n_jobs for m, _ in forests if isinstance(m, ForestRegressor))
+    starts = range(0, n, chunk)
+    workers = max(1, min(effective_n_jobs(n_jobs), len(starts)))
+    if workers == 1:
+        for start in starts:
+            run(start)
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(run, starts))
+    return center, spread
+
 
 REGRESSORS = ("rf", "et", "medrf", "medet", "hgb", "gbr", "krr", "svr", "stack", "vote")
 """Names accepted by :func:`make_regressor`."""

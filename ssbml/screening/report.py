@@ -92,23 +92,33 @@ def pareto_plot(table: pd.DataFrame, objective: str = "window_width_V", max_poin
 
 def window_plot(table: pd.DataFrame, n: int = 15):
     """Horizontal bars from reduction to oxidation limit (V vs Li/Li+) of the first
-    ``n`` rows, with electrode potentials marked."""
+    ``n`` rows (exact values dark, learned ones light with their 90 % intervals as
+    whiskers), with electrode potentials marked."""
     plt = _pyplot()
     top = table.head(n)
-    fig, ax = plt.subplots(figsize=(7, 1.2 + 0.35 * max(len(top), 1)), dpi=110)
+    fig, ax = plt.subplots(figsize=(7.5, 1.4 + 0.35 * max(len(top), 1)), dpi=110)
     y = np.arange(len(top))[::-1]
     red, ox = top["reduction_V"].to_numpy(float), top["oxidation_V"].to_numpy(float)
-    ax.barh(y, ox - red, left=red, color="C2", alpha=0.8, height=0.6)
-    for name, v in ELECTRODE_POTENTIALS_V.items():
-        ax.axvline(v, ls="--", lw=1, c="k" if v == 0 else "C3")
-        ax.text(v, len(top) - 0.4, f" {name}", fontsize=7, rotation=0, va="bottom")
+    exact = (top.get("stability_source", pd.Series("", index=top.index)) == "exact").to_numpy()
+    ax.barh(y[~exact], (ox - red)[~exact], left=red[~exact], color="C2", alpha=0.55,
+            height=0.6, label="learned")
+    if exact.any():
+        ax.barh(y[exact], (ox - red)[exact], left=red[exact], color="C2", height=0.6,
+                label="exact (phase diagram)")
+    for lim in ("reduction_V", "oxidation_V"):
+        lo, hi = f"{lim}_lower", f"{lim}_upper"
+        if {lo, hi} <= set(top.columns):
+            v = top[lim].to_numpy(float)
+            err = np.vstack([v - top[lo].to_numpy(float), top[hi].to_numpy(float) - v])
+            err[:, exact] = 0
+            ax.errorbar(v, y, xerr=err, fmt="none", ecolor="0.35", lw=0.8, capsize=2)
+    for (name, v), color in zip(ELECTRODE_POTENTIALS_V.items(), ("k", "C3", "C4"), strict=True):
+        ax.axvline(v, ls="--", lw=1, c=color, label=f"{name} {v:.1f} V")
     ax.set_yticks(y)
     ax.set_yticklabels(top["composition"], fontsize=7)
     ax.set_xlabel("V vs Li/Li+")
-    ax.set_xlim(
-        min(-0.2, float(np.nanmin(red, initial=0)) - 0.2),
-        max(5.0, float(np.nanmax(ox, initial=5)) + 0.2),
-    )
+    ax.set_xlim(-0.3, max(5.0, float(np.nanmax(ox, initial=5)) + 0.2))
+    ax.legend(fontsize=7, loc="lower right", framealpha=0.9)
     ax.set_title("Electrochemical stability windows of the top candidates")
     fig.tight_layout()
     return fig

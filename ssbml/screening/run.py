@@ -259,6 +259,16 @@ def screen(
     )
 
 
+def run_fingerprint(spec: ScreenSpec, models_dir: str | Path | None = None) -> str:
+    """sha256 identifying a screening run: its spec and the hashes of the models used."""
+    from ssbml.models.store import read_manifest
+    from ssbml.screening.chunks import fingerprint
+
+    manifest = read_manifest(Path(models_dir) if models_dir else None).get("models", {})
+    hashes = {k: v.get("sha256") for k, v in sorted(manifest.items())}
+    return fingerprint({"spec": spec.as_dict(), "models": hashes})
+
+
 def screen_candidates(
     cands: Candidates,
     out_dir: str | Path,

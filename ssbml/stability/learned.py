@@ -11,18 +11,18 @@ compound itself.
 Model: one multi-output multilayer perceptron on the default composition features
 (:func:`ssbml.features.default_featurizer`, standardized, NaN -> training mean plus a
 missing-value indicator), energies log-transformed, outputs clipped to the training
-label range widened by half its span. A network rather than boosted
-trees because prediction must be fast: the forward pass is two float32 matrix
-products for all six targets (a few seconds per million rows), whereas histogram gradient
-boosting took 20-80 s per target per million rows on the shared machine (see
+label range widened by half its span. A network rather than boosted trees because
+prediction must be fast: the forward pass is a few float32 matrix products for all six
+targets (3-6 s per million rows on 2 shared cores), whereas histogram gradient boosting
+took 4-85 s per target per million rows (see
 ``experiments/results/stability_learned.md``).
 
 Intervals are cross-conformal (CV+ style, as :class:`ssbml.models.conductivity.
 ConductivityModel`): the absolute out-of-fold residuals of a K-fold grouped by chemical
 system (without Li) set a per-target half-width, in the space each target is learned
 in (so energy intervals are multiplicative: narrow near 0 meV/atom, wide for large
-energies). Physical constraints are enforced on
-every prediction: ``reduction_V <= oxidation_V`` (both set to their mean otherwise),
+energies). Physical constraints are enforced on every prediction:
+``0 <= reduction_V <= oxidation_V`` (both set to their mean otherwise),
 ``e_above_hull >= 0``, ``decomposition_energy <= e_above_hull``, reaction energies
 ``<= 0``; interval bounds are clipped to the same ranges.
 """
@@ -93,6 +93,8 @@ def _constrain(P: np.ndarray, names: Sequence[str]) -> np.ndarray:
     idx = {n: j for j, n in enumerate(names)}
     if "reduction_V" in idx and "oxidation_V" in idx:
         r, o = idx["reduction_V"], idx["oxidation_V"]
+        P[:, r] = np.maximum(P[:, r], 0.0)  # nothing is below Li metal (0 V)
+        P[:, o] = np.maximum(P[:, o], 0.0)
         bad = P[:, r] > P[:, o]
         mid = 0.5 * (P[bad, r] + P[bad, o])
         P[bad, r] = mid
@@ -357,7 +359,7 @@ class StabilityModel(BaseEstimator):
         names = []
         for j, t in enumerate(TARGETS):
             lo, hi = lower[:, j], upper[:, j]
-            if t == "e_above_hull_meV_atom":
+            if t in ("e_above_hull_meV_atom", "reduction_V", "oxidation_V"):
                 np.maximum(lo, 0.0, out=lo)
             if t.startswith("rxn_"):
                 np.minimum(hi, 0.0, out=hi)
@@ -368,8 +370,9 @@ class StabilityModel(BaseEstimator):
     def predict_interval_from_features(self, F: pd.DataFrame, alpha: float = 0.1) -> pd.DataFrame:
         """For each target ``t`` the columns ``t``, ``t_lower``, ``t_upper`` (nominal
         coverage ``1 - alpha``), one row per row of ``F``; bounds clipped to the
-        physical ranges (energies above hull >= 0, reaction energies <= 0). Energy
-        intervals are multiplicative (conformal in the log space they are learned in)."""
+        physical ranges (window limits and energies above hull >= 0, reaction energies
+        <= 0). Energy intervals are multiplicative (conformal in the log space they are
+        learned in)."""
         return self._intervals(self._predict_array(F), alpha)
 
     def predict_interval(self, X: Any, alpha: float = 0.1) -> pd.DataFrame:
