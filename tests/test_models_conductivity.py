@@ -305,3 +305,15 @@ def test_predict_with_spread_matches_predict(name):
     mu, spread = both
     np.testing.assert_allclose(mu, reg.predict(X[:30]), rtol=1e-5, atol=1e-5)
     assert (spread >= 0).all() and spread.max() > 0
+
+
+def test_benchmark_default_is_the_documented_composition_only_config():
+    from ssbml.models.experiment import BENCHMARK_CONFIG, model_inputs
+
+    cfg = load_config("experiments/obelix-vote3-hgbl1-lv.toml")
+    assert {k: v for k, v in vars(cfg).items() if k != "name"} == {
+        k: v for k, v in vars(BENCHMARK_CONFIG).items() if k != "name"}
+    assert model_inputs(BENCHMARK_CONFIG) == ["composition"]
+    model = make_regressor(BENCHMARK_CONFIG.regressor, BENCHMARK_CONFIG.params)
+    assert [name for name, _ in model.estimators] == ["medrf", "medet", "hgb"]
+    assert model.estimators[2][1].loss == "absolute_error"

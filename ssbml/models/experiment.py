@@ -10,7 +10,9 @@ A config is a TOML file (see ``experiments/*.toml``)::
     benchmark = true                  # true: OBELiX train -> official test split
     user_data = []                    # names/paths for ssbml.data.user.load_user_dataset
     [features]
-    set = "default"                   # ssbml.features featurizer name
+    set = "default"                   # see ssbml.models.featurizers.make_featurizer_by_name;
+                                      # "default+fractions+structure" = OBELiX structure
+                                      # inputs, benchmark only
     [model]
     regressor = "medrf"               # see ssbml.models.regressors.REGRESSORS
     params = { n_estimators = 300 }

@@ -105,6 +105,7 @@ def predict_with_spread(
     forests = _forests(reg)
     if forests is None:
         return None
+    X_in = np.asarray(X)  # non-forest members see the input dtype (as in reg.predict)
     X = np.asarray(X, dtype=np.float32)
     n = X.shape[0]
     center = np.empty(n)
@@ -117,7 +118,7 @@ def predict_with_spread(
         c = np.zeros(part.shape[0])
         for forest, w in forests:
             if not isinstance(forest, ForestRegressor):
-                c += w * forest.predict(part)
+                c += w * forest.predict(X_in[start : start + chunk])
                 continue
             P = np.vstack([t.predict(part) for t in forest.estimators_])
             if isinstance(forest, MedianForestRegressor | MedianExtraTreesRegressor):
