@@ -300,3 +300,22 @@ def test_shipped_models_screen_at_temperature_with_learned_stability(tmp_path):
     assert parent["oxidation_V"] == pytest.approx(2.31, abs=0.1)
     assert set(table.loc[table["doping"] != "", "stability_source"]) == {"learned"}
     assert (tmp_path / "hot" / "windows.png").is_file()
+
+
+def test_live_lock_refuses_and_stale_lock_is_taken_over(models_dir, tmp_path):
+    out = tmp_path / "locked"
+    screen(SPEC, out, models_dir=models_dir, report=False)
+    sleeper = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        (out / ".lock").write_text(str(sleeper.pid))
+        with pytest.raises(RunMismatchError, match=f"process {sleeper.pid}"):
+            screen(SPEC, out, models_dir=models_dir, report=False)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    # the holder is dead now: its lock is stale and the run goes ahead
+    (out / "chunks" / ".part-00001.parquet.dead.part").write_bytes(b"half written")
+    result = screen(SPEC, out, models_dir=models_dir, report=False)
+    assert len(result.table) == 372
+    assert not (out / ".lock").exists()
+    assert not list((out / "chunks").glob(".*part"))

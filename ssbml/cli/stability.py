@@ -24,10 +24,95 @@ def _clean(value):
     return value
 
 
+LEARNED_TARGETS = (
+    "reduction_V",
+    "oxidation_V",
+    "e_above_hull_meV_atom",
+    "decomposition_energy_meV_atom",
+    "rxn_Li_meV_atom",
+    "rxn_LiCoO2_meV_atom",
+)
+
+
+def learned_report(formula: str, alpha: float = 0.1) -> dict | None:
+    """Predictions of the shipped stability model with their ``1 - alpha`` intervals,
+    ``{target: {"value", "lower", "upper"}}``; None when no model is shipped."""
+    from ssbml.models.store import ModelNotFoundError, load_model
+
+    try:
+        model = load_model("stability")
+    except ModelNotFoundError:
+        return None
+    row = model.predict_interval([formula], alpha=alpha).iloc[0]
+    targets = [t for t in LEARNED_TARGETS if t in row.index]
+    out = {
+        t: {"value": row[t], "lower": row[f"{t}_lower"], "upper": row[f"{t}_upper"]}
+        for t in targets
+    }
+    out["interval"] = f"{1 - alpha:.0%} conformal (grouped cross-validation residuals)"
+    return out
+
+
+def _learned_only_report(formula: str, reason: str) -> tuple[dict, object]:
+    """Report from the learned model alone (the reference data are not on this machine)."""
+    from ssbml.composition import CompositionError, parse_formula
+    from ssbml.stability.reference import StabilityInputError
+    from ssbml.stability.window import StabilityWindow
+
+    try:
+        comp = parse_formula(formula)
+    except CompositionError as err:
+        raise StabilityInputError(formula, err.reason) from None
+    learned = learned_report(comp.formula)
+    if learned is None:
+        raise StabilityInputError(formula, f"{reason}; and no learned stability model is shipped")
+    value = {t: v["value"] for t, v in learned.items() if isinstance(v, dict)}
+    window = StabilityWindow(
+        comp.reduced_formula,
+        value["reduction_V"],
+        value["oxidation_V"],
+        "learned",
+        float("nan"),
+        (),
+        (),
+        "learned",
+    )
+    report = {
+        "formula": comp.reduced_formula,
+        "input": formula,
+        **value,
+        "reactions": [
+            {"electrode": e, "energy_meV_atom": value[f"rxn_{e}_meV_atom"], "source": "learned"}
+            for e in ("Li", "LiCoO2")
+            if f"rxn_{e}_meV_atom" in value
+        ],
+        "learned": learned,
+        "source": {t: "learned" for t in value},
+        "note": f"exact values unavailable: {reason}",
+    }
+    return _clean(report), window
+
+
 def stability_report(
     formula: str, electrodes: list[str], *, open_to_li: bool = True, rel_tol: float = 0.05
 ) -> tuple[dict, object]:
-    """The CLI's report of one composition as a JSON-ready dict, plus its window."""
+    """The CLI's report of one composition as a JSON-ready dict, plus its window.
+
+    Exact numbers come from the reference phase diagrams; for a composition that is
+    not in the reference table the learned model's predictions (with intervals) are
+    added under ``learned``; without the reference data on this machine the report is
+    the learned one, every number marked ``learned``."""
+    from ssbml.data.registry import DataHashError, DataNotFoundError
+
+    try:
+        return _exact_report(formula, electrodes, open_to_li=open_to_li, rel_tol=rel_tol)
+    except (DataNotFoundError, DataHashError) as err:
+        return _learned_only_report(formula, str(err).split(". ")[0])
+
+
+def _exact_report(
+    formula: str, electrodes: list[str], *, open_to_li: bool, rel_tol: float
+) -> tuple[dict, object]:
     from ssbml.stability.decomposition import decomposition
     from ssbml.stability.interface import get_electrode, interface_reaction
     from ssbml.stability.reference import check_composition
@@ -68,6 +153,10 @@ def stability_report(
         },
         "reference": "Materials Project formation energies (matbench_mp_e_form), 0 K DFT",
     }
+    if src_w != "exact":
+        learned = learned_report(window.formula)
+        if learned is not None:
+            report["learned"] = learned
     return _clean(report), window
 
 
@@ -85,55 +174,96 @@ def _print_report(report: dict) -> None:
     table = Table(title=title, show_lines=False)
     for col in ("quantity", "value", "source", "details"):
         table.add_column(col)
+    if "window_method" in report:
+        _exact_rows(table, report, src)
+    learned = report.get("learned") or {}
+    labels = {
+        "reduction_V": "reduction limit (V vs Li/Li+)",
+        "oxidation_V": "oxidation limit (V vs Li/Li+)",
+        "e_above_hull_meV_atom": "energy above hull (meV/atom)",
+        "decomposition_energy_meV_atom": "decomposition energy (meV/atom)",
+        "rxn_Li_meV_atom": "reaction with Li (meV/atom)",
+        "rxn_LiCoO2_meV_atom": "reaction with LiCoO2 (meV/atom)",
+    }
+    for t, label in labels.items():
+        v = learned.get(t)
+        if isinstance(v, dict):
+            digits = 2 if t.endswith("_V") else 1
+            table.add_row(
+                label,
+                _fmt(v["value"], digits),
+                "learned",
+                f"90% interval [{_fmt(v['lower'], digits)}, {_fmt(v['upper'], digits)}]",
+            )
+    console.print(table)
+    console.print(
+        "[dim]exact = from the Materials Project reference data; not in reference = the "
+        "composition has no reference energy: its window is that of its equilibrium "
+        "decomposition and reactions use the hull energy (an upper bound); learned = "
+        "ssbml's shipped stability model, with its 90% interval.[/dim]"
+    )
+    if "note" in report:
+        console.print(f"[yellow]{report['note']}[/yellow]")
+
+
+def _exact_rows(table, report: dict, src: dict) -> None:
     table.add_row(
-        "reduction limit (V vs Li/Li+)", _fmt(report["reduction_V"]), src["reduction_V"],
+        "reduction limit (V vs Li/Li+)",
+        _fmt(report["reduction_V"]),
+        src["reduction_V"],
         "below: " + (", ".join(report["reduction_products"]) or "stable against Li metal"),
     )
     table.add_row(
-        "oxidation limit (V vs Li/Li+)", _fmt(report["oxidation_V"]), src["oxidation_V"],
-        "above: " + ", ".join(report["oxidation_products"])
+        "oxidation limit (V vs Li/Li+)",
+        _fmt(report["oxidation_V"]),
+        src["oxidation_V"],
+        "above: "
+        + ", ".join(report["oxidation_products"])
         + f"  [method: {report['window_method']}, Li exchange {report['li_exchange']:.1%}]",
     )
     table.add_row(
-        "energy above hull (meV/atom)", _fmt(report["e_above_hull_meV_atom"], 1),
+        "energy above hull (meV/atom)",
+        _fmt(report["e_above_hull_meV_atom"], 1),
         src["e_above_hull_meV_atom"],
-        "decomposes to " + ", ".join(
-            f"{k} ({v:.2f})" for k, v in report["decomposition_products"].items()
-        ),
+        "decomposes to "
+        + ", ".join(f"{k} ({v:.2f})" for k, v in report["decomposition_products"].items()),
     )
     table.add_row(
-        "decomposition energy (meV/atom)", _fmt(report["decomposition_energy_meV_atom"], 1),
-        src["decomposition_energy_meV_atom"], "vs competing phases; < 0 means stable",
+        "decomposition energy (meV/atom)",
+        _fmt(report["decomposition_energy_meV_atom"], 1),
+        src["decomposition_energy_meV_atom"],
+        "vs competing phases; < 0 means stable",
     )
     for r in report["reactions"]:
         label = f"reaction with {r['electrode']} (meV/atom)"
         if r["open_to_li"]:
             label = f"reaction with {r['electrode']} open to Li at {r['potential_V']:.2f} V"
         table.add_row(
-            label, _fmt(r["energy_meV_atom"], 1), r["source"],
+            label,
+            _fmt(r["energy_meV_atom"], 1),
+            r["source"],
             f"x_electrolyte={r['ratio']:.2f} -> " + (", ".join(r["products"]) or "no reaction"),
         )
-    console.print(table)
-    console.print(
-        "[dim]exact = from the Materials Project reference data; not in reference = the "
-        "composition has no reference energy: its window is that of its equilibrium "
-        "decomposition and reactions use the hull energy (an upper bound). No learned "
-        "predictions are used.[/dim]"
-    )
 
 
 def stability(
     formulas: list[str] = typer.Argument(..., help="Composition(s), e.g. Li3PS4 Li7La3Zr2O12"),
     electrode: list[str] = typer.Option(
-        list(DEFAULT_ELECTRODES), "--electrode", "-e",
+        list(DEFAULT_ELECTRODES),
+        "--electrode",
+        "-e",
         help="Electrode (repeatable): Li, LiCoO2, LiNiO2, NMC811, LiFePO4, LiMn2O4 or a formula",
     ),
     open_to_li: bool = typer.Option(
-        True, "--open/--closed",
+        True,
+        "--open/--closed",
         help="Also report cathode reactions open to Li at the cathode's potential",
     ),
     rel_tol: float = typer.Option(
-        0.05, "--rel-tol", min=0.0, max=0.99,
+        0.05,
+        "--rel-tol",
+        min=0.0,
+        max=0.99,
         help="Li exchange (fraction of the composition's Li) still counted as none",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per formula"),

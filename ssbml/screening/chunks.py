@@ -57,6 +57,16 @@ def atomic_write_text(text: str, path: Path) -> None:
     os.replace(tmp, path)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
 class ChunkStore:
     """The chunk files of one screening run in ``folder``."""
 
@@ -95,7 +105,31 @@ class ChunkStore:
         else:
             payload = {"fingerprint": self.fingerprint, "n_chunks": self.n_chunks, **self.spec}
             atomic_write_text(json.dumps(payload, indent=2, default=str) + "\n", run_file)
+        self._take_lock()
+        # half-written temporary files of a run that was killed: never part of the result
+        if self.chunk_dir.is_dir():
+            for stale in self.chunk_dir.glob(".part-*.part"):
+                stale.unlink(missing_ok=True)
         return [i for i in range(self.n_chunks) if not self.chunk_path(i).is_file()]
+
+    def _take_lock(self) -> None:
+        """Refuse to run while another live process screens into the same folder."""
+        lock = self.folder / ".lock"
+        if lock.is_file():
+            try:
+                pid = int(lock.read_text().strip() or 0)
+            except ValueError:
+                pid = 0
+            if pid and pid != os.getpid() and _alive(pid):
+                raise RunMismatchError(
+                    f"another screening (process {pid}) is writing into {self.folder}; "
+                    "wait for it to finish or choose another output folder"
+                )
+        atomic_write_text(str(os.getpid()), lock)
+
+    def release(self) -> None:
+        """Drop the folder lock (after the run has finished or failed)."""
+        (self.folder / ".lock").unlink(missing_ok=True)
 
     def write(self, index: int, df: pd.DataFrame) -> Path:
         path = self.chunk_path(index)

@@ -9,7 +9,7 @@ ends with every candidate exactly once (see :mod:`ssbml.screening.chunks`).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,7 @@ import pandas as pd
 
 from ssbml.composition import ElementFractions, parse_formulas
 from ssbml.screening.candidates import DEFAULT_FRACTIONS, Candidates, generate_doped
-from ssbml.screening.chunks import ChunkStore, atomic_write_parquet
+from ssbml.screening.chunks import ChunkStore, atomic_write_parquet, atomic_write_text
 from ssbml.screening.rank import RankingCriteria, rank_candidates
 
 __all__ = [
@@ -223,40 +223,15 @@ def _execute(
             on_done(*fut.result())
 
 
-def screen(
-    spec: ScreenSpec,
-    out_dir: str | Path,
-    *,
-    criteria: RankingCriteria | None = None,
-    models_dir: str | Path | None = None,
-    scheduler: str | None = None,
-    n_jobs: int = 1,
-    progress: bool = False,
-    output_name: str = "candidates.parquet",
-    track: bool = False,
-    tracking_uri: str | None = None,
-    top: int = 20,
-    report: bool = True,
-) -> ScreenResult:
+def screen(spec: ScreenSpec, out_dir: str | Path, **options: Any) -> ScreenResult:
     """Screen the candidates of ``spec`` into ``out_dir`` (resuming if it holds an
-    unfinished run of the same spec and models); returns the ranked table."""
+    unfinished run of the same spec and models); returns the ranked table.
+
+    ``options`` are those of :func:`screen_candidates` (criteria, models_dir,
+    scheduler, n_jobs, progress, output_name, track, tracking_uri, top, report).
+    """
     cands, rejected = build_candidates(spec)
-    return screen_candidates(
-        cands,
-        out_dir,
-        spec=spec,
-        rejected=rejected,
-        criteria=criteria,
-        models_dir=models_dir,
-        scheduler=scheduler,
-        n_jobs=n_jobs,
-        progress=progress,
-        output_name=output_name,
-        track=track,
-        tracking_uri=tracking_uri,
-        top=top,
-        report=report,
-    )
+    return screen_candidates(cands, out_dir, spec=spec, rejected=rejected, **options)
 
 
 def run_fingerprint(spec: ScreenSpec, models_dir: str | Path | None = None) -> str:
@@ -325,6 +300,7 @@ def screen_candidates(
     try:
         _execute(tasks, len(todo), scheduler=scheduler, n_jobs=n_jobs, on_done=on_done)
     finally:
+        store.release()
         if bar is not None:
             bar.stop()
 
@@ -347,16 +323,11 @@ def screen_candidates(
 
 
 def _write_table(table: pd.DataFrame, path: Path) -> None:
+    """Write the ranked table as Parquet or CSV (by extension), atomically."""
     if path.suffix.lower() in (".parquet", ".pq"):
         atomic_write_parquet(table, path)
     elif path.suffix.lower() == ".csv":
-        import os
-        import tempfile
-
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-        os.close(fd)
-        table.to_csv(tmp, index=False)
-        os.replace(tmp, path)
+        atomic_write_text(table.to_csv(index=False), path)
     else:
         raise ValueError(f"output must end in .parquet or .csv, got {path.name}")
 
@@ -407,9 +378,3 @@ def _run_name(spec: ScreenSpec) -> str:
     if spec.parent:
         return f"screen {spec.parent} + {','.join(spec.dopants)}"
     return f"screen {Path(spec.input_file).name}"
-
-
-def _sequence(value: str | Sequence[str]) -> tuple[str, ...]:
-    if isinstance(value, str):
-        return tuple(v.strip() for v in value.split(",") if v.strip())
-    return tuple(value)
