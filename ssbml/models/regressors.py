@@ -27,14 +27,29 @@ def single_thread() -> Any:
     return threadpool_limits(limits=1)
 
 
+def _over_chunks(run, n_rows: int, chunk: int, n_jobs) -> None:
+    """Call ``run(start)`` for every chunk start, in threads when ``n_jobs`` allows
+    (tree prediction releases the GIL)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from joblib import effective_n_jobs
+
+    starts = range(0, n_rows, chunk)
+    workers = max(1, min(effective_n_jobs(n_jobs), len(starts)))
+    if workers == 1:
+        for start in starts:
+            run(start)
+    else:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(run, starts))
+
+
 def _median_of_trees(
     estimators: list, X: np.ndarray, n_jobs: int | None = 1, chunk: int = 20000
 ) -> np.ndarray:
     """Median over trees of their predictions, in row chunks (bounded memory); chunks
     run on ``n_jobs`` threads (tree prediction releases the GIL)."""
-    from concurrent.futures import ThreadPoolExecutor
 
-    from joblib import effective_n_jobs
 
     X = np.asarray(X, dtype=np.float32)
     out = np.empty(X.shape[0])
@@ -43,14 +58,7 @@ def _median_of_trees(
         part = X[start : start + chunk]
         out[start : start + chunk] = np.median([t.predict(part) for t in estimators], axis=0)
 
-    starts = range(0, X.shape[0], chunk)
-    workers = max(1, min(effective_n_jobs(n_jobs), len(starts)))
-    if workers == 1:
-        for start in starts:
-            run(start)
-    else:
-        with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(run, starts))
+    _over_chunks(run, X.shape[0], chunk, n_jobs)
     return out
 
 
@@ -97,9 +105,7 @@ def predict_with_spread(
     a vote add to the prediction only). None if ``reg`` has no forest. Rows are
     processed in chunks on ``n_jobs`` threads (default: the forests' own ``n_jobs``).
     """
-    from concurrent.futures import ThreadPoolExecutor
 
-    from joblib import effective_n_jobs
     from sklearn.ensemble._forest import ForestRegressor
 
     forests = _forests(reg)
@@ -131,14 +137,7 @@ def predict_with_spread(
 
     if n_jobs is None:
         n_jobs = next(m.n_jobs for m, _ in forests if isinstance(m, ForestRegressor))
-    starts = range(0, n, chunk)
-    workers = max(1, min(effective_n_jobs(n_jobs), len(starts)))
-    if workers == 1:
-        for start in starts:
-            run(start)
-    else:
-        with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(run, starts))
+    _over_chunks(run, n, chunk, n_jobs)
     return center, spread
 
 
