@@ -204,6 +204,16 @@ def test_candidate_file_with_bad_rows(models_dir, tmp_path):
     assert on_disk["row"].tolist() == [1, 3, 4]
 
 
+def test_parquet_candidate_file(models_dir, tmp_path):
+    path = tmp_path / "cands.parquet"
+    pd.DataFrame({"composition": ["Li3PS4", "Li6PS5Cl", "KCl"], "note": ["a", "b", "c"]}
+                 ).to_parquet(path)
+    result = screen(ScreenSpec(input_file=str(path)), tmp_path / "pq", models_dir=models_dir)
+    assert sorted(result.table["candidate_id"]) == [0, 1]
+    assert result.rejected["row"].tolist() == [2]
+    assert set(result.table["input"]) == {"Li3PS4", "Li6PS5Cl"}
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [
