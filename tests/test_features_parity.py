@@ -31,33 +31,15 @@ from ssbml.features import (
     StoichiometryFeaturizer,
     ValenceOrbitalFeaturizer,
 )
+from ssbml.features.matminer_names import (
+    MAGPIE_PROPS,
+    MATMINER_STATS,
+    PYMATGEN_PROPS,
+    SSBML_STATS,
+)
 
 matminer_composition = pytest.importorskip("matminer.featurizers.composition")
 
-PYMATGEN_PROPS = {
-    "atomic_number": "Z",
-    "mendeleev_number": "mendeleev_no",
-    "atomic_mass_amu": "atomic_mass",
-    "melting_point_K": "melting_point",
-    "boiling_point_K": "boiling_point",
-    "group": "group",
-    "row": "row",
-    "atomic_radius_pm": "atomic_radius",
-    "van_der_waals_radius_pm": "van_der_waals_radius",
-    "average_ionic_radius_pm": "average_ionic_radius",
-    "electronegativity_pauling": "X",
-    "first_ionization_energy_eV": "ionization_energy",
-    "electron_affinity_eV": "electron_affinity",
-    "molar_volume_cm3_per_mol": "molar_volume",
-}
-MAGPIE_PROPS = {
-    **{f"valence_{o}": f"N{o}Valence" for o in "spdf"},
-    "valence_total": "NValence",
-    **{f"unfilled_{o}": f"N{o}Unfilled" for o in "spdf"},
-    "unfilled_total": "NUnfilled",
-}
-MM_STATS = ["mean", "avg_dev", "minimum", "maximum", "range", "mode"]
-OUR_STATS = ["mean", "avg_dev", "min", "max", "range", "mode"]
 TOL = {"rtol": 1e-9, "atol": 1e-6}
 
 
@@ -80,7 +62,7 @@ def _matminer(featurizer, comps) -> np.ndarray:
 
 
 def _scale(props: dict[str, str]) -> np.ndarray:
-    return np.repeat([100.0 if p.endswith("_pm") else 1.0 for p in props], len(MM_STATS))
+    return np.repeat([100.0 if p.endswith("_pm") else 1.0 for p in props], len(MATMINER_STATS))
 
 
 def _assert_parity(ours: pd.DataFrame, theirs: np.ndarray) -> None:
@@ -96,19 +78,19 @@ def _assert_parity(ours: pd.DataFrame, theirs: np.ndarray) -> None:
 
 def test_element_property_pymatgen_parity(compositions):
     mm = matminer_composition.ElementProperty(
-        "pymatgen", list(PYMATGEN_PROPS.values()), MM_STATS, impute_nan=False
+        "pymatgen", list(PYMATGEN_PROPS.values()), MATMINER_STATS, impute_nan=False
     )
     theirs = _matminer(mm, compositions) * _scale(PYMATGEN_PROPS)
-    ours = ElementPropertyFeaturizer(list(PYMATGEN_PROPS), OUR_STATS, impute_nan=False)
+    ours = ElementPropertyFeaturizer(list(PYMATGEN_PROPS), SSBML_STATS, impute_nan=False)
     _assert_parity(ours.fit_transform(compositions), theirs)
 
 
 def test_element_property_valence_counts_match_magpie(compositions):
     mm = matminer_composition.ElementProperty(
-        "magpie", list(MAGPIE_PROPS.values()), MM_STATS, impute_nan=False
+        "magpie", list(MAGPIE_PROPS.values()), MATMINER_STATS, impute_nan=False
     )
     theirs = _matminer(mm, compositions)
-    ours = ElementPropertyFeaturizer(list(MAGPIE_PROPS), OUR_STATS, impute_nan=False)
+    ours = ElementPropertyFeaturizer(list(MAGPIE_PROPS), SSBML_STATS, impute_nan=False)
     _assert_parity(ours.fit_transform(compositions), theirs)
 
 
@@ -136,14 +118,14 @@ def test_missing_properties_follow_matminer_nan_rules():
     comps = parse_formulas(formulas, require_li=False).compositions
     props = ["electronegativity_pauling", "atomic_radius_pm", "atomic_mass_amu"]
     mm = matminer_composition.ElementProperty(
-        "pymatgen", [PYMATGEN_PROPS[p] for p in props], MM_STATS, impute_nan=False
+        "pymatgen", [PYMATGEN_PROPS[p] for p in props], MATMINER_STATS, impute_nan=False
     )
     theirs = _matminer(mm, comps) * _scale({p: "" for p in props})
-    raw = ElementPropertyFeaturizer(props, OUR_STATS, impute_nan=False).fit_transform(formulas)
+    raw = ElementPropertyFeaturizer(props, SSBML_STATS, impute_nan=False).fit_transform(formulas)
     _assert_parity(raw, theirs)
     assert np.isnan(raw.loc[0, "mean_electronegativity_pauling"])  # LiAr
     assert np.isfinite(raw.loc[1, "mode_electronegativity_pauling"])  # Li2Ne: Li is modal
     assert np.isnan(raw.loc[2, "mode_electronegativity_pauling"])  # LiAr2: Ar is modal
-    imputed = ElementPropertyFeaturizer(props, OUR_STATS).fit_transform(formulas)
+    imputed = ElementPropertyFeaturizer(props, SSBML_STATS).fit_transform(formulas)
     assert np.isfinite(imputed.to_numpy()).all()
     pd.testing.assert_frame_equal(imputed.iloc[3:], raw.iloc[3:])

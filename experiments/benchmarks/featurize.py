@@ -30,31 +30,11 @@ import pandas as pd
 from ssbml.composition import ElementFractions, parse_formulas
 from ssbml.data.registry import fetch
 from ssbml.features import ELEMENT_PROPERTIES, default_featurizer, make_featurizer
-
-PYMATGEN_PROPS = {
-    "atomic_number": "Z",
-    "mendeleev_number": "mendeleev_no",
-    "atomic_mass_amu": "atomic_mass",
-    "melting_point_K": "melting_point",
-    "boiling_point_K": "boiling_point",
-    "group": "group",
-    "row": "row",
-    "atomic_radius_pm": "atomic_radius",
-    "van_der_waals_radius_pm": "van_der_waals_radius",
-    "average_ionic_radius_pm": "average_ionic_radius",
-    "electronegativity_pauling": "X",
-    "first_ionization_energy_eV": "ionization_energy",
-    "electron_affinity_eV": "electron_affinity",
-    "molar_volume_cm3_per_mol": "molar_volume",
-}
-MAGPIE_PROPS = {
-    **{f"valence_{o}": f"N{o}Valence" for o in "spdf"},
-    "valence_total": "NValence",
-    **{f"unfilled_{o}": f"N{o}Unfilled" for o in "spdf"},
-    "unfilled_total": "NUnfilled",
-}
-MATMINER_STATS = ["mean", "avg_dev", "minimum", "maximum", "range", "mode"]
-SSBML_STATS = ["mean", "avg_dev", "min", "max", "range", "mode"]
+from ssbml.features.matminer_names import (
+    MAGPIE_PROPS,
+    MATMINER_STATS,
+    PYMATGEN_PROPS,
+)
 
 
 def load_compositions() -> list:

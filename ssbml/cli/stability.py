@@ -24,16 +24,6 @@ def _clean(value):
     return value
 
 
-LEARNED_TARGETS = (
-    "reduction_V",
-    "oxidation_V",
-    "e_above_hull_meV_atom",
-    "decomposition_energy_meV_atom",
-    "rxn_Li_meV_atom",
-    "rxn_LiCoO2_meV_atom",
-)
-
-
 def learned_report(formula: str, alpha: float = 0.1) -> dict | None:
     """Predictions of the shipped stability model with their ``1 - alpha`` intervals,
     ``{target: {"value", "lower", "upper"}}``; None when no model is shipped."""
@@ -44,7 +34,7 @@ def learned_report(formula: str, alpha: float = 0.1) -> dict | None:
     except ModelNotFoundError:
         return None
     row = model.predict_interval([formula], alpha=alpha).iloc[0]
-    targets = [t for t in LEARNED_TARGETS if t in row.index]
+    targets = list(model.targets_)
     out = {
         t: {"value": row[t], "lower": row[f"{t}_lower"], "upper": row[f"{t}_upper"]}
         for t in targets

@@ -87,20 +87,6 @@ class CircuitLayout:
         return {n for n, u in zip(self.param_names, self.param_units, strict=True) if u == ""}
 
 
-def _split_top(circuit: str) -> list[str]:
-    parts, depth, cur = [], 0, []
-    for ch in circuit:
-        depth += ch == "("
-        depth -= ch == ")"
-        if ch == "-" and depth == 0:
-            parts.append("".join(cur))
-            cur = []
-        else:
-            cur.append(ch)
-    parts.append("".join(cur))
-    return parts
-
-
 def parse_circuit(circuit: str) -> CircuitLayout:
     """Parse an impedance.py circuit string (or a preset name) into a layout."""
     from impedance.models.circuits import CustomCircuit
@@ -114,7 +100,7 @@ def parse_circuit(circuit: str) -> CircuitLayout:
         raise EISInputError(f"circuit {circuit!r} is not a valid impedance.py circuit string "
                             f"({type(exc).__name__}: {exc}); presets: {sorted(PRESETS)}") from exc
     arcs, series_R, tail = [], [], []
-    for part in _split_top(text):
+    for part in _split_level(text, "-"):
         m = _ARC.match(part)
         if m:
             r, q = (m.group(1), m.group(2)) if m.group(1) else (m.group(4), m.group(3))

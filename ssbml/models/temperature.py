@@ -173,9 +173,16 @@ class ArrheniusModel(RegressorMixin, BaseEstimator):
 
     def predict(self, X: Any, temperature_K: Any = 298.15) -> np.ndarray:
         """log10 S/cm at ``temperature_K`` (scalar or one value per row, K)."""
-        F = self._features(X)
+        return self.predict_from_features(self._features(X), temperature_K)[0]
+
+    def predict_from_features(
+        self, F: Any, temperature_K: Any = 298.15
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """(log10 S/cm at ``temperature_K``, activation energy in eV) from a feature
+        table computed by ``featurizer_`` (so callers featurize once)."""
+        F = np.asarray(F.values if isinstance(F, pd.DataFrame) else F, dtype=float)
         T = np.broadcast_to(np.asarray(temperature_K, dtype=float), (F.shape[0],))
         if not (np.isfinite(T).all() and (T > 0).all()):
             raise ValueError("temperature_K must be positive and finite (K)")
         ea = np.clip(self.ea_regressor_.predict(F), 0.0, self.ea_max_eV)
-        return self.prefactor_regressor_.predict(F) - ea / (K_B_EV * _LN10 * T)
+        return self.prefactor_regressor_.predict(F) - ea / (K_B_EV * _LN10 * T), ea

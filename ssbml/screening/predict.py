@@ -18,16 +18,7 @@ import pandas as pd
 
 from ssbml.composition import ElementFractions
 
-__all__ = ["STABILITY_TARGETS", "ScreeningModels", "predict_chunk"]
-
-STABILITY_TARGETS = (
-    "reduction_V",
-    "oxidation_V",
-    "e_above_hull_meV_atom",
-    "rxn_Li_meV_atom",
-    "rxn_LiCoO2_meV_atom",
-)
-"""Learned stability targets: window limits (V vs Li/Li+) and energies (meV/atom)."""
+__all__ = ["ScreeningModels", "predict_chunk"]
 
 DEFAULT_DOMAIN_THRESHOLD = 3.0
 """RMS standardized feature distance beyond which a candidate counts as an
@@ -119,7 +110,7 @@ def predict_chunk(
     out = labels.reset_index(drop=True).copy()
     out["composition"] = X.formula_array().to_numpy(zero_copy_only=False)
     cond = models.conductivity
-    feats = _features_once([cond, models.stability], X)
+    feats = _features_once([cond, models.stability, models.temperature], X)
     F = feats.get(id(cond))
     if F is not None and hasattr(cond, "predict_interval_from_features"):
         pred = cond.predict_interval_from_features(F, alpha=alpha)
@@ -143,8 +134,11 @@ def predict_chunk(
         out["in_domain"] = out["domain_distance"].to_numpy() <= threshold
     if temperature_K is not None and models.temperature is not None:
         out["temperature_K"] = float(temperature_K)
-        out["log10_sigma_at_T"] = models.temperature.predict(X, temperature_K)
-        out["Ea_eV"] = models.temperature.activation_energy_eV(X)
+        Ft = feats.get(id(models.temperature))
+        if Ft is None:
+            Ft = models.temperature.featurizer_.transform(X)
+        at_T, ea = models.temperature.predict_from_features(Ft, temperature_K)
+        out["log10_sigma_at_T"], out["Ea_eV"] = at_T, ea
     if models.stability is not None:
         stab = models.stability
         Fs = feats.get(id(stab))
@@ -161,7 +155,9 @@ def predict_chunk(
         out = apply_exact_stability(out, X)
         if models.stability is None and reference_available():
             # every chunk gets the same columns, NaN where no exact value exists
-            for col in STABILITY_TARGETS:
+            from ssbml.stability.learned import TARGETS
+
+            for col in TARGETS:
                 if col not in out.columns:
                     out[col] = np.nan
             if "stability_source" not in out.columns:
