@@ -178,6 +178,7 @@ def screen(
 def _print_top(console, result, top: int) -> None:
     import math
 
+    from rich import box
     from rich.table import Table
 
     t = result.table.head(top)
@@ -192,13 +193,16 @@ def _print_top(console, result, top: int) -> None:
         caption="; ".join(notes),
         title_justify="left",
         caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        pad_edge=False,
+        collapse_padding=True,
     )
-    table.add_column("#", justify="right")
+    table.add_column("#", justify="right", no_wrap=True, min_width=2)
     table.add_column("composition", no_wrap=True)
     table.add_column("log10 S/cm [90%]", no_wrap=True)
     if stability:
         table.add_column("window V", no_wrap=True)
-    table.add_column("pass")
+    table.add_column("pass", no_wrap=True, min_width=4)
 
     def f(v: float) -> str:
         return "-" if v is None or (isinstance(v, float) and math.isnan(v)) else f"{v:.2f}"
