@@ -18,8 +18,9 @@ generator: rows are compositions, columns are elements, values are atomic fracti
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -31,10 +32,13 @@ __all__ = [
     "ElementFractions",
     "ParsedBatch",
     "composition_key",
+    "iter_parsed",
     "normalize_formula_text",
     "parse_formula",
     "parse_formulas",
 ]
+
+T = TypeVar("T")
 
 MAX_FORMULA_LENGTH = 256
 """Longest formula text accepted, in characters (longer input is rejected, not parsed)."""
@@ -266,26 +270,36 @@ class ParsedBatch:
         return len(self.compositions) + len(self.rejected)
 
 
+def iter_parsed(
+    values: Iterable[object], parse: Callable[[object], T]
+) -> Iterator[tuple[int, object, T | CompositionError]]:
+    """Yield ``(row, input, parse(input))`` for every input, or the
+    :class:`CompositionError` that ``parse`` raised in place of the result. Each
+    distinct string is parsed once; other inputs (pymatgen Compositions, whose hashing
+    is slow) are parsed every time."""
+    cache: dict[str, T | CompositionError] = {}
+    for i, value in enumerate(values):
+        key = value if isinstance(value, str) else None
+        result = cache.get(key) if key is not None else None
+        if result is None:
+            try:
+                result = parse(value)
+            except CompositionError as err:
+                result = err
+            if key is not None:
+                cache[key] = result
+        yield i, value, result
+
+
 def parse_formulas(formulas: Iterable[object], *, require_li: bool = True) -> ParsedBatch:
     """Parse many formulas; bad rows are reported in ``rejected``, never raised or dropped.
 
     Repeated formulas are parsed once.
     """
-    cache: dict[str, Composition | CompositionError] = {}
     comps: list[Composition] = []
     rows: list[int] = []
     rejected: list[tuple[int, object, str]] = []
-    for i, f in enumerate(formulas):
-        # Composition hashing/equality is slow in pymatgen: cache strings only
-        key = f if isinstance(f, str) else None
-        result = cache.get(key) if key is not None else None
-        if result is None:
-            try:
-                result = parse_formula(f, require_li=require_li)
-            except CompositionError as err:
-                result = err
-            if key is not None:
-                cache[key] = result
+    for i, f, result in iter_parsed(formulas, lambda f: parse_formula(f, require_li=require_li)):
         if isinstance(result, CompositionError):
             rejected.append((i, f, result.reason))
         else:

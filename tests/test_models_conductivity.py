@@ -205,6 +205,7 @@ def test_fraction_and_family_featurizers():
     fam = WithFamily(make_featurizer_by_name("default"), min_count=1).fit(train)
     G = fam.transform(pd.DataFrame({"composition": ["Li3PS4"], "family": ["unseen"]}))
     assert G.filter(like="family_").to_numpy().sum() == 0
+    assert list(G.columns) == list(fam.get_feature_names_out())
     with pytest.raises(ValueError, match="'family'"):
         fam.transform(["Li3PS4"])
 

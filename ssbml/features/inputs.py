@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from pymatgen.core import Composition, Element
 
-from ssbml.composition import CompositionError, ElementFractions, parse_formula
+from ssbml.composition import CompositionError, ElementFractions, iter_parsed, parse_formula
 
 __all__ = ["COMPOSITION_COLUMN", "PreparedInput", "prepare_input"]
 
@@ -137,33 +137,25 @@ def _from_values(
     Composition objects) into an amounts matrix over the elements present. Compositions
     are checked as :func:`parse_formula` checks them (empty, non-positive or non-finite
     amounts, Li when required), with array operations."""
-    cache: dict[str, dict[str, float] | CompositionError] = {}
+
+    def amounts_of(value: object) -> dict[str, float]:
+        if isinstance(value, Composition):
+            amounts = value.get_el_amt_dict()
+            if not amounts:
+                raise CompositionError(value, "empty composition")
+            return amounts
+        return parse_formula(value, require_li=require_li).get_el_amt_dict()
+
     col: dict[str, int] = {}
     r_idx: list[int] = []
     c_idx: list[int] = []
     amt: list[float] = []
     rows: list[int] = []
     rejected: list[tuple[int, object, str]] = []
-    for i, value in enumerate(values):
-        if isinstance(value, Composition):
-            amounts = value.get_el_amt_dict()
-            if not amounts:
-                rejected.append((i, value, "empty composition"))
-                continue
-        else:
-            key = value if isinstance(value, str) else None
-            cached = cache.get(key) if key is not None else None
-            if cached is None:
-                try:
-                    cached = parse_formula(value, require_li=require_li).get_el_amt_dict()
-                except CompositionError as err:
-                    cached = err
-                if key is not None:
-                    cache[key] = cached
-            if isinstance(cached, CompositionError):
-                rejected.append((i, value, cached.reason))
-                continue
-            amounts = cached
+    for i, value, amounts in iter_parsed(values, amounts_of):
+        if isinstance(amounts, CompositionError):
+            rejected.append((i, value, amounts.reason))
+            continue
         r = len(rows)
         rows.append(i)
         for el, a in amounts.items():

@@ -25,11 +25,26 @@ __all__ = [
     "FallbackFeaturizer",
     "WithElementFractions",
     "WithFamily",
+    "concat_feature_names",
+    "concat_features",
     "make_featurizer_by_name",
     "to_element_fractions",
 ]
 
 _PROPERTIES = ("Z", "X", "atomic_radius", "row", "group", "atomic_mass", "mendeleev_no")
+
+
+def concat_features(base: TransformerMixin, X: object, extra: pd.DataFrame) -> pd.DataFrame:
+    """The fitted ``base`` transformer's features of ``X`` followed by ``extra``'s columns."""
+    a = base.transform(X)
+    a = a if isinstance(a, pd.DataFrame) else pd.DataFrame(a)
+    return pd.concat([a.reset_index(drop=True), extra.reset_index(drop=True)], axis=1)
+
+
+def concat_feature_names(base: TransformerMixin, extra: Sequence[str]) -> np.ndarray:
+    """Output names of :func:`concat_features`."""
+    return np.concatenate([np.asarray(base.get_feature_names_out(), dtype=object),
+                           np.asarray(extra, dtype=object)])
 
 
 def to_element_fractions(X: object) -> ElementFractions:
@@ -149,16 +164,10 @@ class WithElementFractions(TransformerMixin, BaseEstimator):
 
     def transform(self, X: object) -> pd.DataFrame:
         ef = to_element_fractions(X)
-        a = self.base_.transform(ef)
-        a = a if isinstance(a, pd.DataFrame) else pd.DataFrame(a)
-        b = self.fractions_.transform(ef)
-        return pd.concat([a.reset_index(drop=True), b], axis=1)
+        return concat_features(self.base_, ef, self.fractions_.transform(ef))
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
-        return np.concatenate(
-            [np.asarray(self.base_.get_feature_names_out(), dtype=object),
-             self.fractions_.get_feature_names_out()]
-        )
+        return concat_feature_names(self.base_, self.fractions_.get_feature_names_out())
 
 
 class WithFamily(TransformerMixin, BaseEstimator):
@@ -187,12 +196,13 @@ class WithFamily(TransformerMixin, BaseEstimator):
 
     def transform(self, X: object) -> pd.DataFrame:
         fam = self._family(X)
-        a = self.base_.transform(X[["composition"]])
-        a = a if isinstance(a, pd.DataFrame) else pd.DataFrame(a)
         onehot = pd.DataFrame(
             {f"family_{f}": (fam == f).astype(float).to_numpy() for f in self.families_}
         )
-        return pd.concat([a.reset_index(drop=True), onehot], axis=1)
+        return concat_features(self.base_, X[["composition"]], onehot)
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        return concat_feature_names(self.base_, [f"family_{f}" for f in self.families_])
 
 
 def make_featurizer_by_name(name: str | list[str] = "default") -> TransformerMixin:

@@ -18,6 +18,8 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from ssbml.models.featurizers import concat_feature_names, concat_features
+
 __all__ = [
     "STRUCTURE_COLUMNS",
     "WithStructure",
@@ -134,11 +136,8 @@ class WithStructure(TransformerMixin, BaseEstimator):
 
     def transform(self, X: object) -> pd.DataFrame:
         X = self._check(X)
-        a = self.base_.transform(X[["composition"]])
-        a = a if isinstance(a, pd.DataFrame) else pd.DataFrame(a)
         s = X[list(STRUCTURE_COLUMNS)].apply(pd.to_numeric, errors="coerce").astype(float)
-        return pd.concat([a.reset_index(drop=True), s], axis=1)
+        return concat_features(self.base_, X[["composition"]], s)
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
-        return np.concatenate([np.asarray(self.base_.get_feature_names_out(), dtype=object),
-                               np.asarray(STRUCTURE_COLUMNS, dtype=object)])
+        return concat_feature_names(self.base_, STRUCTURE_COLUMNS)

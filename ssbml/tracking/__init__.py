@@ -5,28 +5,5 @@ Tracking URI precedence: explicit ``--tracking-uri`` > ``MLFLOW_TRACKING_URI`` >
 importing this package stays cheap.
 """
 
-from ssbml.tracking.runs import (
-    DEFAULT_TRACKING_URI,
-    library_versions,
-    log_dataframe_artifact,
-    log_dataset,
-    log_figure,
-    log_sklearn_model,
-    promote_champion,
-    resolve_tracking_uri,
-    standard_tags,
-    start_run,
-)
-
-__all__ = [
-    "DEFAULT_TRACKING_URI",
-    "library_versions",
-    "log_dataframe_artifact",
-    "log_dataset",
-    "log_figure",
-    "log_sklearn_model",
-    "promote_champion",
-    "resolve_tracking_uri",
-    "standard_tags",
-    "start_run",
-]
+from ssbml.tracking.runs import *  # noqa: F403 (the public API of runs.py)
+from ssbml.tracking.runs import __all__  # noqa: F401
