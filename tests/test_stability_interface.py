@@ -54,7 +54,7 @@ def test_lp_min_reaction_agrees(mirror):
         from ssbml.stability.reference import reference_entry
 
         ref = reference_entry(c1)
-        e1 = ref.e_form_eV_atom if ref else lp.hull_energy(p1)[0]
+        e1 = ref.e_form_eV_atom if ref else lp.hull_energy(p1)
         e2 = reference_entry(Composition("LiCoO2")).e_form_eV_atom
         energy, _, _ = lp.min_reaction(p1, e1, lp.vector(Composition("LiCoO2")), e2)
         assert 1000 * energy == pytest.approx(

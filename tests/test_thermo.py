@@ -75,21 +75,14 @@ def test_disk_cache_roundtrip(tmp_path, monkeypatch):
     path = tmp_path / "small.csv"
     path.write_text("formula,target\nLi2S1,-1.5\nLi3P1S4,-1.2\nP2S5,-0.6\nS1,0.0\n")
     sha = file_sha256(path)
-    thermo._load_cached.cache_clear()
-    try:
-        first = thermo._load_cached(str(path), sha)
-        files = list((tmp_path / "cache" / "thermo").glob(f"mp_e_form_{sha[:16]}_*.parquet"))
-        assert len(files) == 1
-        thermo._load_cached.cache_clear()
-        pd.testing.assert_frame_equal(first, thermo._load_cached(str(path), sha))
-        files[0].write_bytes(b"not parquet")
-        thermo._load_cached.cache_clear()
-        pd.testing.assert_frame_equal(first, thermo._load_cached(str(path), sha))
-        thermo._load_cached.cache_clear()
-        with pytest.raises(ValueError, match="changed while loading"):
-            thermo._load_cached(str(path), "0" * 64)
-    finally:
-        thermo._load_cached.cache_clear()
+    first = thermo._load_cached(str(path), sha)
+    files = list((tmp_path / "cache" / "thermo").glob(f"mp_e_form_{sha[:16]}_*.parquet"))
+    assert len(files) == 1
+    pd.testing.assert_frame_equal(first, thermo._load_cached(str(path), sha))
+    files[0].write_bytes(b"not parquet")
+    pd.testing.assert_frame_equal(first, thermo._load_cached(str(path), sha))
+    with pytest.raises(ValueError, match="changed while loading"):
+        thermo._load_cached(str(path), "0" * 64)
 
 
 def test_bad_raw_file_is_rejected(tmp_path):

@@ -174,7 +174,12 @@ def arrhenius(
 
     Also tests for a change of slope.
     """
-    from ssbml.eis.arrhenius import ArrheniusFit, read_arrhenius_table
+    from ssbml.eis.arrhenius import (
+        ArrheniusFit,
+        fit_json_points,
+        is_arrhenius_table,
+        read_arrhenius_table,
+    )
     from ssbml.eis.spectrum import EISInputError
 
     try:
@@ -183,17 +188,13 @@ def arrhenius(
         key = f"sigma_{kind}_S_cm"
         T, sigma = [], []
         first = inputs[0]
-        if len(inputs) == 1 and first.suffix.lower() == ".csv" and _is_table(first):
+        if len(inputs) == 1 and first.suffix.lower() == ".csv" and is_arrhenius_table(first):
             T, sigma = read_arrhenius_table(str(first))
         elif all(p.suffix.lower() == ".json" for p in inputs):
             for p in inputs:
-                data = json.loads(p.read_text())
-                for i, row in enumerate(data if isinstance(data, list) else [data]):
-                    if row.get("temperature_K") is None or row.get(key) is None:
-                        raise EISInputError(f"{p} entry {i + 1}: needs temperature_K and {key} "
-                                            "(fit with --temperature and the pellet geometry)")
-                    T.append(row["temperature_K"])
-                    sigma.append(row[key])
+                for _, t_k, sig in fit_json_points(json.loads(p.read_text()), kind, str(p)):
+                    T.append(t_k)
+                    sigma.append(sig)
         else:
             if thickness_mm is None:
                 raise EISInputError("spectra need --thickness-mm and --area-cm2/--diameter-mm")
@@ -228,16 +229,6 @@ def arrhenius(
     typer.echo(f"  {d['slope_test']}")
     for w in d["warnings"]:
         typer.echo(f"  warning: {w}")
-
-
-def _is_table(path: Path) -> bool:
-    """A CSV whose header names a temperature column (an Arrhenius table, not a spectrum)."""
-    try:
-        with path.open() as fh:
-            header = next((ln for ln in fh if ln.strip() and not ln.startswith("#")), "")
-    except OSError:
-        return False
-    return "temperature" in header.lower() or "t_k" in header.lower()
 
 
 if __name__ == "__main__":  # pragma: no cover

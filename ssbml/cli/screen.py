@@ -39,8 +39,9 @@ def screen(
         [], "--site", help="Force a dopant's site: DOPANT=SITE (repeatable), e.g. Al=Li."
     ),
     fractions: str = typer.Option(
-        "0.05,0.1,0.15,0.2,0.25,0.3,0.35,0.4,0.45,0.5",
-        help="Fractions of the substituted site replaced.",
+        None,
+        help="Comma-separated fractions of the substituted site replaced "
+        "(default: 0.05 to 0.5 in steps of 0.05).",
     ),
     max_dopants: int = typer.Option(
         2, min=1, max=4, help="Most dopants combined in one candidate."
@@ -111,10 +112,12 @@ def screen(
         window_v = _floats(window, "--window") if window else None
         if window_v is not None and len(window_v) != 2:
             raise typer.BadParameter("--window takes LOW,HIGH in V, e.g. 0.5,4.0")
+        # without --fractions the spec keeps its own default grid
+        grid = {} if fractions is None else {"fractions": _floats(fractions, "--fractions")}
         spec = ScreenSpec(
             parent=parent,
             dopants=tuple(d.strip() for d in dopants.split(",") if d.strip()) if dopants else (),
-            fractions=_floats(fractions, "--fractions"),
+            **grid,
             sites=_sites(site),
             max_dopants=max_dopants,
             input_file=str(input_file) if input_file else None,

@@ -6,7 +6,9 @@ from __future__ import annotations
 import json
 import math
 import sys
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -24,14 +26,25 @@ def _clean(value):
     return value
 
 
-def learned_report(formula: str, alpha: float = 0.1) -> dict | None:
-    """Predictions of the shipped stability model with their ``1 - alpha`` intervals,
-    ``{target: {"value", "lower", "upper"}}``; None when no model is shipped."""
+@cache
+def _stability_model(models_dir: Path) -> Any | None:
+    """The shipped stability model of ``models_dir``, loaded (and hash-checked) once
+    per process; None when it is not shipped."""
     from ssbml.models.store import ModelNotFoundError, load_model
 
     try:
-        model = load_model("stability")
+        return load_model("stability", models_dir=models_dir)
     except ModelNotFoundError:
+        return None
+
+
+def learned_report(formula: str, alpha: float = 0.1) -> dict | None:
+    """Predictions of the shipped stability model with their ``1 - alpha`` intervals,
+    ``{target: {"value", "lower", "upper"}}``; None when no model is shipped."""
+    from ssbml.models.store import default_models_dir
+
+    model = _stability_model(default_models_dir())
+    if model is None:
         return None
     row = model.predict_interval([formula], alpha=alpha).iloc[0]
     targets = list(model.targets_)

@@ -17,31 +17,24 @@ import typer
 def _rows_from_fit_json(data: object, composition: str | None, kind: str, family: str | None,
                         doi: str | None, split: str, where: str) -> list[dict]:
     from ssbml.data.user import UserDataError
+    from ssbml.eis.arrhenius import fit_json_points
+    from ssbml.eis.spectrum import EISInputError
 
     if composition is None:
         raise UserDataError("--composition is required with the JSON output of 'ssbml eis fit'")
-    items = data if isinstance(data, list) else [data]
-    rows = []
-    key = f"sigma_{kind}_S_cm"
-    for i, obj in enumerate(items, start=1):
-        if not isinstance(obj, dict):
-            raise UserDataError(f"{where} entry {i}: expected a JSON object")
-        T, sigma = obj.get("temperature_K"), obj.get(key)
-        if T is None:
-            raise UserDataError(f"{where} entry {i} field temperature_K is missing: fit with "
-                                "'ssbml eis fit --temperature ...'")
-        if sigma is None:
-            raise UserDataError(f"{where} entry {i} field {key} is missing: fit with the pellet "
-                                "geometry (--thickness-mm and --area-cm2 or --diameter-mm)")
-        if not (isinstance(sigma, int | float) and sigma > 0 and math.isfinite(sigma)):
-            raise UserDataError(f"{where} entry {i} field {key} = {sigma!r}: must be > 0 S/cm")
-        rows.append({
+    try:
+        points = fit_json_points(data, kind, where)
+    except EISInputError as exc:
+        raise UserDataError(str(exc)) from None
+    return [
+        {
             "composition": composition, "log10_sigma": math.log10(sigma), "temperature_K": T,
             "censored": False, "family": family, "doi": doi, "split": split,
             "provenance_file": _provenance(obj), "fit_circuit": obj.get("circuit"),
             "sigma_kind": kind,
-        })
-    return rows
+        }
+        for obj, T, sigma in points
+    ]
 
 
 def _provenance(obj: dict) -> str | None:

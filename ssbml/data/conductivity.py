@@ -31,7 +31,6 @@ from ssbml.composition import composition_key, parse_formulas
 from ssbml.data.registry import fetch
 
 __all__ = [
-    "CENSORED_LOG10_BOUND",
     "PAPER_CENSORED_LOG10",
     "ROOM_TEMPERATURE_RANGE_K",
     "SCHEMA",
@@ -39,6 +38,7 @@ __all__ = [
     "load_obelix",
     "load_room_temperature",
     "merge_duplicates",
+    "normalize_family",
     "rejected_rows",
 ]
 
@@ -57,8 +57,6 @@ SCHEMA = [
 ]
 PAPER_CENSORED_LOG10 = -15.0
 """log10 S/cm given to ``<1E-10`` values by the OBELiX paper's benchmarks (1e-15 S/cm)."""
-CENSORED_LOG10_BOUND = -10.0
-"""The upper bound written in OBELiX for censored values, log10 S/cm."""
 ROOM_TEMPERATURE_K = 298.15
 ROOM_TEMPERATURE_RANGE_K = (288.15, 308.15)
 """Measurements between 15 and 35 degC count as room temperature."""

@@ -6,7 +6,7 @@ DFT formation energy (eV/atom) over its polymorphs; elements are at 0 eV/atom by
 definition (the file lists a few element polymorphs with positive energies; every
 element row is set to 0). Parsing 132,752 formulas takes seconds, so the parsed table
 is cached as parquet in the user cache, keyed by the file's sha256 and
-:data:`CACHE_VERSION`.
+:data:`CACHE_VERSION`. In memory, one copy is kept by :func:`thermo_table`.
 
 :class:`FormationEnergyTable` adds fast chemical-system lookups: every row carries a
 128-bit element mask (bit ``Z - 1``), so "all entries whose elements are a subset of
@@ -16,7 +16,6 @@ is cached as parquet in the user cache, keyed by the file's sha256 and
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -54,7 +53,6 @@ formation energy (eV/atom), atoms in the reduced formula, number of elements,
 chemical system (``"Li-P-S"``, alphabetical), rows of the file merged into this one,
 and the two 64-bit halves of the element mask."""
 
-_TOKEN = re.compile(r"([A-Z][a-z]?)(\d*\.?\d*)")
 _DATASET = "mp-e-form"
 
 
@@ -125,17 +123,19 @@ def load_mp_formation_energies(*, use_cache: bool = True) -> pd.DataFrame:
     """Lowest formation energy (eV/atom) per reduced formula of the MP table.
 
     Columns: see :data:`COLUMNS`. Cached on disk (parquet in the user cache, keyed by
-    the data file's sha256) and in memory.
+    the data file's sha256; ``use_cache=False`` parses the file afresh). Every call
+    returns a new frame the caller may modify; for repeated lookups use the in-memory
+    :func:`thermo_table`.
     """
     path = fetch(_DATASET)
     sha = get_dataset(_DATASET).sha256
     if not use_cache:
         return _parse_table(path)
-    return _load_cached(str(path), sha).copy()
+    return _load_cached(str(path), sha)
 
 
-@lru_cache(maxsize=2)
 def _load_cached(path: str, sha256: str) -> pd.DataFrame:
+    """The parsed table from the parquet cache, parsing and writing it when absent."""
     cached = _cache_path(sha256)
     if cached.is_file():
         try:

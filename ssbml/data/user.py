@@ -227,7 +227,9 @@ def append_rows(dataset: str, rows: pd.DataFrame) -> AppendResult:
 
 
 def load_user_dataset(name_or_path: str | Path) -> pd.DataFrame:
-    """A user data set as a DataFrame in the conductivity schema plus provenance columns."""
+    """A user data set as a DataFrame: :data:`COLUMNS` (the conductivity schema without
+    ``composition_key``, plus provenance columns), family and doi None where empty and
+    family as written (see :func:`ssbml.data.conductivity.normalize_family`)."""
     path = _path(name_or_path)
     if not path.is_file():
         raise UserDataError(f"no user data set {str(name_or_path)!r} (looked for {path}); "

@@ -11,15 +11,26 @@ differ by at least ``min_delta_Ea_eV``).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from pathlib import Path
+
 import numpy as np
 
 from ssbml.eis.spectrum import EISInputError
 
-__all__ = ["K_B_EV", "T_25C_K", "ArrheniusFit", "read_arrhenius_table"]
+__all__ = [
+    "K_B_EV",
+    "T_25C_K",
+    "ArrheniusFit",
+    "fit_json_points",
+    "is_arrhenius_table",
+    "read_arrhenius_table",
+]
 
 K_B_EV = 8.617333262e-5
 """Boltzmann constant (eV/K)."""
 T_25C_K = 298.15
+"""25 C in kelvin."""
 
 
 def _line(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
@@ -176,20 +187,39 @@ _T_K = ("temperature_k", "t_k", "t", "temperature", "t(k)", "temperature(k)")
 _T_C = ("temperature_c", "t_c", "t(c)", "temperature(c)", "t_degc")
 _SIGMA = ("sigma_s_cm", "sigma", "sigma(s/cm)", "conductivity_s_cm", "sigma_total_s_cm",
           "sigma_bulk_s_cm")
+_LOG10_SIGMA = "log10_sigma"
 
 
-def read_arrhenius_table(path: str) -> tuple[np.ndarray, np.ndarray]:
+def _column_names(columns: Iterable[object]) -> dict[str, object]:
+    """Normalized name (lower case, no spaces) -> column label of a table header."""
+    return {str(c).strip().lower().replace(" ", ""): c for c in columns}
+
+
+def is_arrhenius_table(path: str | Path) -> bool:
+    """True if the CSV at ``path`` has a header naming a temperature or conductivity
+    column that :func:`read_arrhenius_table` accepts (a table, not a spectrum)."""
+    import pandas as pd
+
+    try:
+        header = pd.read_csv(path, comment="#", nrows=0).columns
+    except (OSError, ValueError):  # missing, empty or unparsable file
+        return False
+    cols = _column_names(header)
+    return any(c in cols for c in (*_T_K, *_T_C, *_SIGMA, _LOG10_SIGMA))
+
+
+def read_arrhenius_table(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     """Read a CSV with a temperature column (``temperature_K``/``T_K``/``T`` in K, or
     ``temperature_C``/``T_C`` in C) and ``sigma_S_cm`` (S/cm) or ``log10_sigma``
     (log10 S/cm). Returns (T in K, sigma in S/cm); errors name the row and field."""
     import pandas as pd
 
     df = pd.read_csv(path, comment="#")
-    cols = {str(c).strip().lower().replace(" ", ""): c for c in df.columns}
+    cols = _column_names(df.columns)
     t_col = next((cols[c] for c in _T_K if c in cols), None)
     c_col = next((cols[c] for c in _T_C if c in cols), None)
     s_col = next((cols[c] for c in _SIGMA if c in cols), None)
-    l_col = cols.get("log10_sigma")
+    l_col = cols.get(_LOG10_SIGMA)
     if (t_col is None and c_col is None) or (s_col is None and l_col is None):
         raise EISInputError(
             f"{path}: need a temperature column (temperature_K or temperature_C) and "
@@ -206,3 +236,31 @@ def read_arrhenius_table(path: str) -> tuple[np.ndarray, np.ndarray]:
     T = out[0] if t_col is not None else out[0] + 273.15
     sigma = out[1] if s_col is not None else 10.0 ** out[1]
     return T, sigma
+
+
+def fit_json_points(data: object, kind: str = "total",
+                    where: str = "<json>") -> list[tuple[dict, float, float]]:
+    """``(entry, temperature_K, sigma_S_cm)`` of each entry of the output of
+    ``ssbml eis fit --json`` (one object or a list); ``kind`` is ``total`` or ``bulk``.
+
+    Raises :class:`EISInputError` naming ``where``, the entry (1-based) and the field
+    that is missing or not a conductivity > 0 S/cm.
+    """
+    import math
+
+    key = f"sigma_{kind}_S_cm"
+    out = []
+    for i, obj in enumerate(data if isinstance(data, list) else [data], start=1):
+        if not isinstance(obj, dict):
+            raise EISInputError(f"{where} entry {i}: expected a JSON object")
+        T, sigma = obj.get("temperature_K"), obj.get(key)
+        if T is None:
+            raise EISInputError(f"{where} entry {i} field temperature_K is missing: fit with "
+                                "'ssbml eis fit --temperature ...'")
+        if sigma is None:
+            raise EISInputError(f"{where} entry {i} field {key} is missing: fit with the pellet "
+                                "geometry (--thickness-mm and --area-cm2 or --diameter-mm)")
+        if not (isinstance(sigma, int | float) and sigma > 0 and math.isfinite(sigma)):
+            raise EISInputError(f"{where} entry {i} field {key} = {sigma!r}: must be > 0 S/cm")
+        out.append((obj, T, sigma))
+    return out

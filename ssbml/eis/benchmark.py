@@ -69,7 +69,7 @@ def _pellet(sb, sg, cgb, noise, seed, T=None, per_decade: int = 10):
 
 def _log_jacobian(circuit: str, params: np.ndarray, f: np.ndarray, weight: np.ndarray):
     """Jacobian of the stacked weighted impedance w.r.t. log10 p (CPE exponents linear)."""
-    is_exp = np.array([u == "" for u in parse_circuit(circuit).param_units])
+    is_exp = parse_circuit(circuit).exponent_mask
     fn = compile_circuit(circuit)
     x0 = np.where(is_exp, params, np.log10(params))
 

@@ -82,9 +82,16 @@ class CircuitLayout:
     series_R: tuple[str, ...]
     tail: tuple[str, ...]
 
-    def exponent_params(self) -> set[str]:
-        """Names of dimensionless CPE exponents (fitted on a linear scale in [0, 1])."""
-        return {n for n, u in zip(self.param_names, self.param_units, strict=True) if u == ""}
+    @property
+    def exponent_mask(self) -> np.ndarray:
+        """Boolean mask over ``param_names`` of the dimensionless CPE exponents (fitted on
+        a linear scale in [0, 1]; every other parameter is fitted as its log10)."""
+        return np.array([u == "" for u in self.param_units])
+
+
+def _circuit_text(circuit: str) -> str:
+    """The impedance.py string of a preset name or circuit string, spaces removed."""
+    return PRESETS.get(circuit, circuit).replace(" ", "")
 
 
 def parse_circuit(circuit: str) -> CircuitLayout:
@@ -92,7 +99,7 @@ def parse_circuit(circuit: str) -> CircuitLayout:
     from impedance.models.circuits import CustomCircuit
     from impedance.models.circuits.fitting import calculateCircuitLength
 
-    text = PRESETS.get(circuit, circuit).replace(" ", "")
+    text = _circuit_text(circuit)
     try:
         n_par = calculateCircuitLength(text)
         names, units = CustomCircuit(text, initial_guess=[1.0] * n_par).get_param_names()
@@ -150,7 +157,7 @@ def compile_circuit(circuit: str) -> Callable[[np.ndarray, np.ndarray], np.ndarr
     """
     from impedance.models.circuits.elements import circuit_elements, get_element_from_name
 
-    text = PRESETS.get(circuit, circuit).replace(" ", "")
+    text = _circuit_text(circuit)
     counter = [0]
 
     def build(expr: str):
@@ -203,7 +210,7 @@ def compile_circuit_jacobian(
     element functions, as in :func:`compile_circuit`."""
     from impedance.models.circuits.elements import circuit_elements, get_element_from_name
 
-    text = PRESETS.get(circuit, circuit).replace(" ", "")
+    text = _circuit_text(circuit)
     counter = [0]
     names = set()
 
@@ -361,9 +368,8 @@ def candidate_circuits(features: SpectrumFeatures, source: str = "<spectrum>") -
 
 
 def resolve_circuit(circuit: str, features: SpectrumFeatures, source: str) -> str:
-    """``"auto"`` picks from the spectrum; a preset name maps to its string."""
-    if circuit == "auto":
-        return candidate_circuits(features, source)[0]
+    """The circuit string of a preset name or impedance.py string, refused if it has arcs
+    but the spectrum shows none (``"auto"`` is handled by :func:`candidate_circuits`)."""
     layout = parse_circuit(circuit)
     if layout.arcs and not features.arcs:
         raise EISInputError(

@@ -196,7 +196,7 @@ class CircuitFit:
         f, Z = spectrum.frequency_Hz, spectrum.Z_ohm
         if 2 * f.size <= n_par + 2:
             raise FitError(f"{src}: {f.size} points are too few for {n_par} parameters")
-        is_exp = np.array([u == "" for u in layout.param_units])
+        is_exp = layout.exponent_mask
         absz = np.abs(Z)
         is_ohm = np.array([u == "Ohm" for u in layout.param_units])
         is_h = np.array([u == "H" for u in layout.param_units])

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ssbml.eis.arrhenius import ArrheniusFit
+from ssbml.eis.arrhenius import T_25C_K, ArrheniusFit
 from ssbml.eis.fit import CircuitFit
 
 __all__ = ["plot_arrhenius", "plot_nyquist"]
@@ -71,10 +71,10 @@ def plot_arrhenius(fit: ArrheniusFit, path: str | Path, title: str | None = None
     T, s = fit.temperature_K_, fit.sigma_S_cm_
     fig, ax = plt.subplots(figsize=(6.4, 4.8))
     ax.plot(1000 / T, np.log10(s * T), "o", label=f"{kind} conductivity")
-    T_line = np.linspace(min(T.min(), 298.15), max(T.max(), 298.15), 100)
-    ax.plot(1000 / T_line, fit.log10_prefactor_ - fit.Ea_eV_ / (8.617333262e-5 * np.log(10))
-            / T_line, "-", label=f"Ea = {fit.Ea_eV_:.3f} \u00b1 {fit.Ea_err_eV_:.1g} eV")
-    ax.plot(1000 / 298.15, np.log10(fit.sigma_25C_S_cm_ * 298.15), "s", mfc="none",
+    T_line = np.linspace(min(T.min(), T_25C_K), max(T.max(), T_25C_K), 100)
+    ax.plot(1000 / T_line, fit.predict_log10_sigma(T_line) + np.log10(T_line), "-",
+            label=f"Ea = {fit.Ea_eV_:.3f} \u00b1 {fit.Ea_err_eV_:.1g} eV")
+    ax.plot(1000 / T_25C_K, np.log10(fit.sigma_25C_S_cm_ * T_25C_K), "s", mfc="none",
             label=f"25 \u00b0C: {fit.sigma_25C_S_cm_:.3e} S/cm")
     fig.suptitle(title or f"Arrhenius fit ({kind} conductivity)", fontsize=10)
     cos = fit.change_of_slope_

@@ -13,12 +13,13 @@ the data row (1-based) and the field.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+
+from ssbml.data.registry import file_sha256
 
 __all__ = [
     "CONVENTIONS",
@@ -290,7 +291,7 @@ def read_spectrum(
     Z = zr + 1j * (-zi if negate else zi)
     spec = Spectrum.from_arrays(f, Z, source=source, temperature_K=temperature_K,
                                 convention="-Z''" if negate else "Z''", convention_note=note)
-    spec.meta["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+    spec.meta["sha256"] = file_sha256(path)
     return spec
 
 

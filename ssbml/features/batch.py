@@ -14,7 +14,20 @@ import numpy as np
 
 from ssbml.composition import ElementFractions
 
-__all__ = ["Batch"]
+__all__ = ["Batch", "group_rows", "ratio_or_nan"]
+
+
+def ratio_or_nan(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """``num / den`` elementwise, NaN where ``den`` is not positive."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
+
+
+def group_rows(labels: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
+    """Rows grouped by an integer label in ``[0, n_groups)``: (order, bounds) such that
+    the rows of group ``g`` are ``order[bounds[g] : bounds[g + 1]]``, in input order."""
+    order = np.argsort(labels, kind="stable")
+    return order, np.searchsorted(labels[order], np.arange(n_groups + 1))
 
 
 class Batch:
@@ -123,12 +136,7 @@ class Batch:
 
     @cached_property
     def _assignment_order(self) -> tuple[np.ndarray, np.ndarray]:
-        assignment = self.oxidation.assignment
-        order = np.argsort(assignment, kind="stable")
-        bounds = np.searchsorted(
-            assignment[order], np.arange(len(self.oxidation.table) + 1)
-        )
-        return order, bounds
+        return group_rows(self.oxidation.assignment, len(self.oxidation.table))
 
     def assignment_dot(self, matrix: np.ndarray, weights: np.ndarray) -> np.ndarray:
         """Row-wise products with per-assignment weights: ``out[i] = matrix[i] @

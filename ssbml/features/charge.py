@@ -18,14 +18,11 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ssbml.features.batch import Batch, group_rows
 from ssbml.features.elements import column_index, oxidation_states, property_table
-
-if TYPE_CHECKING:
-    from ssbml.features.batch import Batch
 
 __all__ = [
     "ANION_ELEMENTS",
@@ -60,11 +57,6 @@ class ChargeAssignment:
     assignment: np.ndarray
     imbalance: np.ndarray
     uncommon: np.ndarray
-
-    @property
-    def states(self) -> np.ndarray:
-        """(n, k) oxidation state of every element column in every row."""
-        return self.table[self.assignment]
 
 
 def candidate_states(
@@ -107,8 +99,7 @@ def assign_oxidation_states(batch: Batch) -> ChargeAssignment:
     n_assign = 0
     x_all = property_table(impute_nan=False)[:, column_index("electronegativity_pauling")]
     group_present, inverse = batch.groups
-    order = np.argsort(inverse, kind="stable")
-    bounds = np.searchsorted(inverse[order], np.arange(len(group_present) + 1))
+    order, bounds = group_rows(inverse, len(group_present))
     for g, present in enumerate(group_present):
         rows = order[bounds[g] : bounds[g + 1]]
         cols = np.flatnonzero(present)

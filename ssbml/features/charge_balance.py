@@ -5,19 +5,13 @@ from __future__ import annotations
 import numpy as np
 
 from ssbml.features.base import CompositionFeaturizer
-from ssbml.features.batch import Batch
+from ssbml.features.batch import Batch, ratio_or_nan
 from ssbml.features.citations import PAULING, PYMATGEN, SHANNON
 
 __all__ = ["BALANCE_TOL", "ChargeBalanceFeaturizer"]
 
 BALANCE_TOL = 1e-4
 """Largest |net charge| (e/atom) counted as charge balanced."""
-
-
-def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """num / den, NaN where den is 0."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
 
 
 class ChargeBalanceFeaturizer(CompositionFeaturizer):
@@ -66,22 +60,22 @@ class ChargeBalanceFeaturizer(CompositionFeaturizer):
         min_an[~np.isfinite(min_an)] = np.nan
         imbalance = np.abs(ox.imbalance)
         cat, an = sums["cation"], sums["anion"]
-        mean_cat_r = _ratio(sums["cation_radius"], cat)
-        mean_an_r = _ratio(sums["anion_radius"], an)
+        mean_cat_r = ratio_or_nan(sums["cation_radius"], cat)
+        mean_an_r = ratio_or_nan(sums["anion_radius"], an)
         columns = (
             imbalance,
             (imbalance <= BALANCE_TOL).astype(float),
             ox.uncommon[ox.assignment].astype(float),
             cat,
             an,
-            _ratio(sums["cation_charge"], cat),
+            ratio_or_nan(sums["cation_charge"], cat),
             max_cat[ox.assignment],
-            _ratio(sums["anion_charge"], an),
+            ratio_or_nan(sums["anion_charge"], an),
             min_an[ox.assignment],
-            _ratio(sums["anion_x"], an) - _ratio(sums["cation_x"], cat),
+            ratio_or_nan(sums["anion_x"], an) - ratio_or_nan(sums["cation_x"], cat),
             mean_cat_r,
             mean_an_r,
-            _ratio(mean_cat_r, mean_an_r),
+            ratio_or_nan(mean_cat_r, mean_an_r),
         )
         for i, col in enumerate(columns):
             out[i] = col

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["MAGPIE", "PYMATGEN", "SHANNON", "MATMINER", "PAULING"]
+__all__ = ["MAGPIE", "PYMATGEN", "SHANNON", "PAULING"]
 
 MAGPIE = (
     "@article{ward_agrawal_choudary_wolverton_2016, title={A general-purpose machine learning "
@@ -24,12 +24,6 @@ SHANNON = (
     "and systematic studies of interatomic distances in halides and chalcogenides}, "
     "journal = {Acta Crystallographica Section A}, volume = {32}, number = {5}, "
     "pages = {751--767}, year = {1976}, doi = {10.1107/S0567739476001551}}"
-)
-MATMINER = (
-    "@article{Ward2018, author = {Ward, Logan and Dunn, Alexander and Faghaninia, Alireza and "
-    "Zimmermann, Nils E. R. and others}, title = {Matminer: An open source toolkit for "
-    "materials data mining}, journal = {Computational Materials Science}, volume = {152}, "
-    "pages = {60--69}, year = {2018}, doi = {10.1016/j.commatsci.2018.05.018}}"
 )
 PAULING = (
     "@book{Pauling1960, author = {Pauling, Linus}, title = {The Nature of the Chemical Bond}, "

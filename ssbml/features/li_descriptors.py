@@ -6,13 +6,11 @@ from __future__ import annotations
 import numpy as np
 
 from ssbml.features.base import CompositionFeaturizer
-from ssbml.features.batch import Batch
+from ssbml.features.batch import Batch, ratio_or_nan
+from ssbml.features.charge import ANION_ELEMENTS as ANIONS
 from ssbml.features.citations import PYMATGEN, SHANNON
 
 __all__ = ["ANIONS", "POLYANIONS", "LiDescriptorFeaturizer"]
-
-ANIONS = ("O", "S", "Se", "N", "F", "Cl", "Br", "I", "H")
-"""Anion-forming elements whose share of the anion sublattice is reported."""
 
 POLYANIONS = {
     "PO4": ("P", "O", 4),
@@ -57,8 +55,9 @@ class LiDescriptorFeaturizer(CompositionFeaturizer):
     """Descriptors of Li-ion conductors.
 
     ``li_fraction`` (atomic fraction), ``li_per_anion`` (Li atoms per anion atom),
-    ``anion_share_{X}`` (fraction of anion atoms that are X, for X in :data:`ANIONS`; an
-    element counts as anion when its assigned oxidation state is negative),
+    ``anion_share_{X}`` (fraction of anion atoms that are X, for X in :data:`ANIONS`, i.e.
+    :data:`ssbml.features.charge.ANION_ELEMENTS`; an element counts as anion when its
+    assigned oxidation state is negative),
     ``n_anion_elements``, ``anion_mixing_entropy`` (-sum share ln share, nats),
     ``{group}_per_atom`` for the :data:`POLYANIONS` (min(f_center, f_ligand / n) when the
     centre is a cation and the ligand an anion), ``li_vacancy_per_anion`` (estimated Li
@@ -91,7 +90,7 @@ class LiDescriptorFeaturizer(CompositionFeaturizer):
         has_an = an_total > 0
         safe_total = np.where(has_an, an_total, 1.0)
         li = batch.column("Li")
-        cols: list[np.ndarray] = [li, np.where(has_an, li / safe_total, np.nan)]
+        cols: list[np.ndarray] = [li, ratio_or_nan(li, an_total)]
         cols += [sums[f"anion_{x}"] / safe_total for x in ANIONS]
         anion_table = (ox.table < 0) & ox.present
         cols.append(anion_table.sum(axis=1)[ox.assignment].astype(float))
@@ -110,11 +109,10 @@ class LiDescriptorFeaturizer(CompositionFeaturizer):
             else:
                 cols.append(np.zeros(len(batch)))
         an_amount = an_total * np.asarray(batch.atoms_per_formula)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            cols.append(np.where(has_an, _li_vacancy(batch) / an_amount, np.nan))
+        cols.append(ratio_or_nan(_li_vacancy(batch), an_amount))
         volume = sums["ion_volume"]
         cols.append(volume)
-        cols.append(np.where(has_an, volume / safe_total, np.nan))
+        cols.append(ratio_or_nan(volume, an_total))
         for i, col in enumerate(cols):
             out[i] = col
 

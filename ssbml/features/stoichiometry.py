@@ -35,7 +35,6 @@ class StoichiometryFeaturizer(CompositionFeaturizer):
         return ["n_elements" if p == 0 else f"stoich_l{p:g}_norm" for p in self.p_list]
 
     def _compute(self, batch: Batch, out: np.ndarray) -> None:
-        self._names()
         _, fc, valid = batch.compact
         for i, p in enumerate(self.p_list):
             if p == 0:

@@ -24,7 +24,7 @@ from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin, clone
 
 from ssbml.models.featurizers import make_featurizer_by_name
 
-__all__ = ["ConductivityModel", "chemical_system_groups", "conformal_quantile"]
+__all__ = ["ConductivityModel", "chemical_system_groups", "conformal_quantile", "cv_splits"]
 
 _INTERVALS = ("adaptive", "constant")
 
@@ -50,15 +50,18 @@ def conformal_quantile(sorted_residuals: np.ndarray, alpha: float) -> float:
     return float(sorted_residuals[min(max(k, 0), n - 1)])
 
 
-def _compositions_of(X: Any) -> list[str] | None:
-    """Training compositions as formulas (for distance-to-training checks), if known."""
-    if isinstance(X, pd.DataFrame) and "composition" in X.columns:
-        return [str(c) for c in X["composition"]]
-    if hasattr(X, "to_formulas"):
-        return list(X.to_formulas())
-    if isinstance(X, list | tuple | pd.Series):
-        return [str(c) for c in X]
-    return None
+def cv_splits(
+    n_splits: int, groups: Any, random_state: int, n: int
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(train, validation) row indices of ``n`` rows: ``GroupKFold`` on ``groups`` when
+    there are at least ``n_splits`` distinct groups, else a shuffled ``KFold`` seeded with
+    ``random_state``."""
+    from sklearn.model_selection import GroupKFold, KFold
+
+    rows = np.zeros((n, 1))
+    if groups is not None and len(np.unique(groups)) >= n_splits:
+        return list(GroupKFold(n_splits=n_splits).split(rows, groups=groups))
+    return list(KFold(n_splits, shuffle=True, random_state=random_state).split(rows))
 
 
 class ConductivityModel(RegressorMixin, BaseEstimator):
@@ -113,8 +116,6 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
             return self._fit(X, y, groups, make_regressor)
 
     def _fit(self, X: Any, y: Any, groups: Any, make_regressor: Any) -> ConductivityModel:
-        from sklearn.model_selection import GroupKFold, KFold
-
         from ssbml.models.regressors import predict_with_spread
 
         if self.interval not in _INTERVALS:
@@ -132,11 +133,7 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
             raise ValueError(f"{len(F)} feature rows but {len(y)} targets")
         self.feature_names_ = list(F.columns)
         base = self.regressor if self.regressor is not None else make_regressor("hgb")
-        if groups is not None and len(np.unique(groups)) >= self.n_splits:
-            splits = list(GroupKFold(n_splits=self.n_splits).split(F, y, groups))
-        else:
-            kf = KFold(self.n_splits, shuffle=True, random_state=self.random_state)
-            splits = list(kf.split(F))
+        splits = cv_splits(self.n_splits, groups, self.random_state, len(y))
         Fv = F.to_numpy(dtype=float)
         oof = np.full(len(y), np.nan)
         spread = np.full(len(y), np.nan)
@@ -156,8 +153,7 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
         # applicability-domain summary: feature means/stds of the training set
         self.train_feature_mean_ = F.mean().to_numpy()
         self.train_feature_std_ = F.std().replace(0, 1.0).fillna(1.0).to_numpy()
-        self.domain_threshold_ = float(np.quantile(self._distance(F.to_numpy()), 0.99))
-        self.train_compositions_ = _compositions_of(X)
+        self.domain_threshold_ = float(np.quantile(self.domain_distance_from_features(Fv), 0.99))
         return self
 
     def _fit_difficulty(
@@ -185,10 +181,6 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
         self.difficulty_offset_ = float(self.difficulty_floor * max(np.median(raw), 1e-6))
         self.oof_difficulty_ = raw + self.difficulty_offset_
         self.scores_ = np.sort(abs_res / self.oof_difficulty_)
-
-    def _distance(self, F: np.ndarray) -> np.ndarray:
-        z = (F - self.train_feature_mean_) / self.train_feature_std_
-        return np.sqrt(np.nanmean(z**2, axis=1))
 
     def predict(self, X: Any) -> np.ndarray:
         """Point predictions, log10 S/cm."""
@@ -260,9 +252,27 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
         when ``interval="adaptive"``)."""
         return self.predict_interval_from_features(self._features(X), alpha=alpha)
 
+    def domain_distance_from_features(
+        self, F: pd.DataFrame | np.ndarray, dtype: Any = np.float64
+    ) -> np.ndarray:
+        """:meth:`domain_distance` from precomputed features (``featurizer_`` output): RMS
+        standardized distance of each row to the training feature mean, NaN features
+        skipped (dimensionless). ``dtype`` is the precision of the standardized features
+        (``np.float32`` halves the memory of large screening chunks; the sum of squares is
+        always accumulated in float64). ``F`` is not modified."""
+        F = np.asarray(F, dtype=dtype)
+        Z = F - self.train_feature_mean_.astype(dtype)
+        Z /= self.train_feature_std_.astype(dtype)
+        missing = np.isnan(Z)
+        n_valid = Z.shape[1] - missing.sum(axis=1)
+        Z[missing] = 0.0
+        ss = np.einsum("ij,ij->i", Z, Z, dtype=np.float64)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.sqrt(ss / n_valid)
+
     def domain_distance(self, X: Any) -> np.ndarray:
         """RMS standardized feature distance to the training mean (applicability hint)."""
-        return self._distance(self._features(X).to_numpy())
+        return self.domain_distance_from_features(self._features(X))
 
     def in_domain(self, X: Any) -> np.ndarray:
         """True where :meth:`domain_distance` is within the 99th percentile of training."""

@@ -167,8 +167,14 @@ def load_training_data(cfg: TrainConfig) -> tuple[pd.DataFrame, pd.DataFrame | N
     raw_train = df[df["split"] == "train"].reset_index(drop=True)
     test = None
     if cfg.benchmark:
-        ref = load_room_temperature(benchmark=True, censored="paper", include_liverpool=False)
-        test = ref[ref["split"] == "test"].reset_index(drop=True)
+        if cfg.censored == "paper":
+            # the OBELiX test rows are already in df (never merged, not affected by
+            # Liverpool): mark them as load_room_temperature(merge=True) does
+            test = df[df["split"] == "test"].assign(n_measurements=1, log10_sigma_range=0.0)
+        else:
+            ref = load_room_temperature(benchmark=True, censored="paper", include_liverpool=False)
+            test = ref[ref["split"] == "test"]
+        test = test.reset_index(drop=True)
     if cfg.user_data:
         try:
             from ssbml.data.user import load_user_dataset
@@ -195,14 +201,14 @@ def load_training_data(cfg: TrainConfig) -> tuple[pd.DataFrame, pd.DataFrame | N
 def _room_temperature_user_rows(extra: pd.DataFrame) -> pd.DataFrame:
     """User rows measured at 15-35 degC, with ``composition_key`` and a family."""
     from ssbml.composition import composition_key, parse_formula
-    from ssbml.data.conductivity import ROOM_TEMPERATURE_RANGE_K
+    from ssbml.data.conductivity import ROOM_TEMPERATURE_RANGE_K, normalize_family
 
     lo, hi = ROOM_TEMPERATURE_RANGE_K
     extra = extra[extra["temperature_K"].between(lo, hi)].copy()
     comps = [parse_formula(c) for c in extra["composition"]]
     extra["composition"] = [c.reduced_formula for c in comps]
     extra["composition_key"] = [composition_key(c) for c in comps]
-    extra["family"] = extra["family"].fillna("unknown").astype(str).str.lower()
+    extra["family"] = normalize_family(extra["family"])
     extra["doi"] = extra["doi"].fillna("")
     return extra
 

@@ -9,8 +9,6 @@ import pandas as pd
 
 __all__ = ["predict_table"]
 
-ROOM_TEMPERATURE_K = 298.15
-
 
 def _predict_rows(
     model: Any, comps: list, alpha: float, temperature_K: float | None
@@ -20,9 +18,9 @@ def _predict_rows(
     X = ElementFractions.from_compositions(comps)
     if temperature_K is None:
         return model.predict_interval(X, alpha=alpha)
-    out = model.predict_interval(X, temperature_K=temperature_K, alpha=alpha)
-    out["activation_energy_eV"] = model.activation_energy_eV(X)
-    return out
+    # one featurization for the interval and the activation energy (eV)
+    F = model.featurizer_.transform(X)
+    return model.predict_interval_from_features(F, temperature_K=temperature_K, alpha=alpha)
 
 
 def predict_table(

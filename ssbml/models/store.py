@@ -7,12 +7,13 @@ hashes the file and refuses to unpickle it if the hash differs from the manifest
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from ssbml.data.registry import file_sha256
 
 __all__ = [
     "MANIFEST",
@@ -46,14 +47,6 @@ def default_models_dir() -> Path:
     return Path(ssbml.__file__).resolve().parents[1] / "models"
 
 
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def read_manifest(models_dir: Path | None = None) -> dict[str, Any]:
     """The manifest as a dict (``{"models": {}}`` if there is none yet)."""
     path = Path(models_dir or default_models_dir()) / MANIFEST
@@ -85,7 +78,7 @@ def save_model(
     manifest = read_manifest(folder)
     manifest.setdefault("models", {})[name] = {
         "file": path.name,
-        "sha256": _sha256(path),
+        "sha256": file_sha256(path),
         "size_bytes": path.stat().st_size,
         "class": f"{type(model).__module__}.{type(model).__qualname__}",
         "description": description,
@@ -116,7 +109,7 @@ def load_model(name: str, models_dir: Path | None = None) -> Any:
     path = folder / entry["file"]
     if not path.is_file():
         raise ModelNotFoundError(f"model file {path} listed in the manifest is missing")
-    actual = _sha256(path)
+    actual = file_sha256(path)
     if actual != entry["sha256"]:
         raise ModelIntegrityError(
             f"refusing to load {path}: sha256 {actual} does not match the manifest's "

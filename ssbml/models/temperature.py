@@ -96,9 +96,10 @@ class ArrheniusModel(RegressorMixin, BaseEstimator):
         oof_ea = np.full(len(data), np.nan)
         for tr, va in GroupKFold(n_splits=self.n_splits).split(data, groups=key):
             part = clone(self)._fit_core(data.iloc[tr])
-            comps = data.iloc[va][["composition"]]
-            oof[va] = part.predict(comps, data.iloc[va]["temperature_K"].to_numpy())
-            oof_ea[va] = part.activation_energy_eV(comps)
+            F = part._features(data.iloc[va][["composition"]])
+            oof[va], oof_ea[va] = part.predict_from_features(
+                F, data.iloc[va]["temperature_K"].to_numpy()
+            )
         self.oof_predictions_ = oof
         self.oof_activation_energy_eV_ = oof_ea
         self.residuals_ = np.sort(np.abs(data["log10_sigma"].to_numpy(dtype=float) - oof))
@@ -114,10 +115,24 @@ class ArrheniusModel(RegressorMixin, BaseEstimator):
         self, X: Any, temperature_K: Any = 298.15, alpha: float = 0.1
     ) -> pd.DataFrame:
         """``log10_sigma`` with ``_lower``/``_upper`` (log10 S/cm) at ``temperature_K``."""
-        mu = self.predict(X, temperature_K)
+        out = self.predict_interval_from_features(self._features(X), temperature_K, alpha)
+        return out.drop(columns="activation_energy_eV")
+
+    def predict_interval_from_features(
+        self, F: Any, temperature_K: Any = 298.15, alpha: float = 0.1
+    ) -> pd.DataFrame:
+        """:meth:`predict_interval` plus ``activation_energy_eV`` (eV) from a feature table
+        computed by ``featurizer_`` (one featurization for both): ``log10_sigma`` with
+        ``_lower``/``_upper`` (log10 S/cm) at ``temperature_K`` (scalar or per row, K)."""
+        mu, ea = self.predict_from_features(F, temperature_K)
         h = self.interval_halfwidth(alpha)
         return pd.DataFrame(
-            {"log10_sigma": mu, "log10_sigma_lower": mu - h, "log10_sigma_upper": mu + h}
+            {
+                "log10_sigma": mu,
+                "log10_sigma_lower": mu - h,
+                "log10_sigma_upper": mu + h,
+                "activation_energy_eV": ea,
+            }
         )
 
     def _fit_core(self, data: pd.DataFrame) -> ArrheniusModel:
@@ -166,10 +181,6 @@ class ArrheniusModel(RegressorMixin, BaseEstimator):
     def activation_energy_eV(self, X: Any) -> np.ndarray:
         """Activation energy (eV), >= 0, one per input row."""
         return np.clip(self.ea_regressor_.predict(self._features(X)), 0.0, self.ea_max_eV)
-
-    def log10_prefactor(self, X: Any) -> np.ndarray:
-        """log10 of the Arrhenius prefactor (log10 S/cm)."""
-        return self.prefactor_regressor_.predict(self._features(X))
 
     def predict(self, X: Any, temperature_K: Any = 298.15) -> np.ndarray:
         """log10 S/cm at ``temperature_K`` (scalar or one value per row, K)."""

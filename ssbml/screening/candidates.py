@@ -41,7 +41,7 @@ __all__ = [
     "parent_oxidation_states",
 ]
 
-DEFAULT_FRACTIONS = tuple(np.round(np.arange(0.05, 0.501, 0.05), 3))
+DEFAULT_FRACTIONS = tuple(float(v) for v in np.round(np.arange(0.05, 0.501, 0.05), 3))
 """Default grid: fraction of the substituted site's atoms replaced by the dopant."""
 
 LITERATURE_SITES: dict[str, dict[str, str]] = {
@@ -70,13 +70,6 @@ class DopantSite:
     site: str
     site_oxidation: int
     rule: str
-
-    @property
-    def li_change_per_dopant(self) -> float:
-        """Net change of Li atoms per dopant atom (charge compensation, plus the
-        substituted Li itself when the site is Li)."""
-        delta = -(self.dopant_oxidation - self.site_oxidation)
-        return delta - 1.0 if self.site == "Li" else float(delta)
 
 
 def parent_oxidation_states(parent: Composition) -> dict[str, int]:

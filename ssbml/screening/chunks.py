@@ -131,11 +131,6 @@ class ChunkStore:
         """Drop the folder lock (after the run has finished or failed)."""
         (self.folder / ".lock").unlink(missing_ok=True)
 
-    def write(self, index: int, df: pd.DataFrame) -> Path:
-        path = self.chunk_path(index)
-        atomic_write_parquet(df, path)
-        return path
-
     def read_all(self) -> pd.DataFrame:
         """All chunks in order; raises if any is missing."""
         missing = [i for i in range(self.n_chunks) if not self.chunk_path(i).is_file()]

@@ -11,6 +11,7 @@ user cache): screening never downloads.
 
 from __future__ import annotations
 
+import warnings
 from functools import lru_cache
 
 import numpy as np
@@ -45,13 +46,33 @@ def _integer_rows(X: ElementFractions, tol: float = 1e-6) -> np.ndarray:
     return np.flatnonzero(ok)
 
 
+def _pad_stability(table: pd.DataFrame) -> pd.DataFrame:
+    """Without learned stability (no ``stability_source`` column): every target column,
+    NaN, and ``stability_source = "unavailable"``, so every chunk has the same columns."""
+    if "stability_source" in table.columns:
+        return table
+    from ssbml.stability.learned import TARGETS
+
+    out = table.copy()
+    for col in TARGETS:
+        if col not in out.columns:
+            out[col] = np.nan
+    out["stability_source"] = "unavailable"
+    return out
+
+
 def apply_exact_stability(table: pd.DataFrame, X: ElementFractions) -> pd.DataFrame:
     """Overwrite stability columns with exact values for reference compounds.
 
-    ``table`` has one row per row of ``X`` and a ``composition`` column. Returns the
-    table (a copy if anything changed).
+    ``table`` has one row per row of ``X`` and a ``composition`` column. When the
+    reference is on this machine, a table without learned stability first gets every
+    target column (NaN) and ``stability_source = "unavailable"``. Returns the table (a
+    copy if anything changed).
     """
-    if table.empty or not reference_available():
+    if not reference_available():
+        return table
+    table = _pad_stability(table)
+    if table.empty:
         return table
     from pymatgen.core import Composition
 
@@ -79,7 +100,13 @@ def apply_exact_stability(table: pd.DataFrame, X: ElementFractions) -> pd.DataFr
                     "rxn_Li_meV_atom": interface_reaction(formula, "Li").energy_meV_atom,
                     "rxn_LiCoO2_meV_atom": interface_reaction(formula, "LiCoO2").energy_meV_atom,
                 }
-            except Exception:  # noqa: BLE001 - a failed exact calculation keeps the learned one
+            except Exception as err:  # noqa: BLE001 - a failed exact calculation keeps the learned one
+                warnings.warn(
+                    f"exact stability for {formula} failed ({type(err).__name__}: {err}); "
+                    "keeping the learned values",
+                    RuntimeWarning,
+                    stacklevel=2,
+                )
                 values = {}
             cache[formula] = values
         if cache[formula]:
@@ -87,8 +114,6 @@ def apply_exact_stability(table: pd.DataFrame, X: ElementFractions) -> pd.DataFr
     if not hits:
         return table
     out = table.copy()
-    if "stability_source" not in out.columns:
-        out["stability_source"] = "unavailable"
     for i, values in hits.items():
         for col, v in values.items():
             for suffix in ("", "_lower", "_upper"):

@@ -20,11 +20,6 @@ from ssbml.composition import ElementFractions
 
 __all__ = ["ScreeningModels", "predict_chunk"]
 
-DEFAULT_DOMAIN_THRESHOLD = 3.0
-"""RMS standardized feature distance beyond which a candidate counts as an
-extrapolation, used when a model does not carry its own ``domain_threshold_``."""
-
-
 @dataclass
 class ScreeningModels:
     """The models a screening run uses, loaded (and hash-checked) from ``models_dir``."""
@@ -64,33 +59,20 @@ def _cached_models(models_dir: str | None, need_temperature: bool) -> ScreeningM
 
 
 def _features_once(models: list[Any], X: ElementFractions) -> dict[int, pd.DataFrame]:
-    """Feature tables per model, computing each distinct featurizer only once."""
+    """Feature tables per model (``None`` entries skipped), computing each distinct
+    featurizer only once."""
     out: dict[int, pd.DataFrame] = {}
     seen: dict[str, pd.DataFrame] = {}
     for m in models:
-        featurizer = getattr(m, "featurizer_", None)
-        if featurizer is None:
+        if m is None:
             continue
+        featurizer = m.featurizer_
         key = f"{type(featurizer).__qualname__}:{featurizer.get_params(deep=False)!r}"
         if key not in seen:
             F = featurizer.transform(X)
             seen[key] = F if isinstance(F, pd.DataFrame) else pd.DataFrame(F)
         out[id(m)] = seen[key]
     return out
-
-
-def _domain_distance(model: Any, F: pd.DataFrame) -> np.ndarray:
-    """RMS standardized distance of each feature row to the training mean (NaN features
-    skipped), as ``ConductivityModel.domain_distance`` but without a second featurization."""
-    Z = F.to_numpy(dtype=np.float32)
-    Z -= model.train_feature_mean_.astype(np.float32)
-    Z /= model.train_feature_std_.astype(np.float32)
-    missing = np.isnan(Z)
-    n_valid = Z.shape[1] - missing.sum(axis=1)
-    Z[missing] = 0.0
-    ss = np.einsum("ij,ij->i", Z, Z, dtype=np.float64)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.sqrt(ss / n_valid)
 
 
 def predict_chunk(
@@ -111,55 +93,28 @@ def predict_chunk(
     out["composition"] = X.formula_array().to_numpy(zero_copy_only=False)
     cond = models.conductivity
     feats = _features_once([cond, models.stability, models.temperature], X)
-    F = feats.get(id(cond))
-    if F is not None and hasattr(cond, "predict_interval_from_features"):
-        pred = cond.predict_interval_from_features(F, alpha=alpha)
-        out["domain_distance"] = _domain_distance(cond, F)
-    elif F is not None and hasattr(cond, "regressor_"):
-        # trees predict in float32: convert once, not once per tree
-        mu = cond.regressor_.predict(F.to_numpy(dtype=np.float32))
-        h = cond.interval_halfwidth(alpha)
-        pred = pd.DataFrame(
-            {"log10_sigma": mu, "log10_sigma_lower": mu - h, "log10_sigma_upper": mu + h}
-        )
-        out["domain_distance"] = _domain_distance(cond, F)
-    else:
-        pred = cond.predict_interval(X, alpha=alpha)
-        if hasattr(cond, "domain_distance"):
-            out["domain_distance"] = cond.domain_distance(X)
+    F = feats[id(cond)]
+    pred = cond.predict_interval_from_features(F, alpha=alpha)
+    # float32 standardized features: half the memory of a large chunk
+    out["domain_distance"] = cond.domain_distance_from_features(F, dtype=np.float32)
     for col in pred.columns:
         out[col] = pred[col].to_numpy()
-    if "domain_distance" in out.columns:
-        threshold = getattr(cond, "domain_threshold_", DEFAULT_DOMAIN_THRESHOLD)
-        out["in_domain"] = out["domain_distance"].to_numpy() <= threshold
+    out["in_domain"] = out["domain_distance"].to_numpy() <= cond.domain_threshold_
     if temperature_K is not None and models.temperature is not None:
         out["temperature_K"] = float(temperature_K)
-        Ft = feats.get(id(models.temperature))
-        if Ft is None:
-            Ft = models.temperature.featurizer_.transform(X)
-        at_T, ea = models.temperature.predict_from_features(Ft, temperature_K)
+        at_T, ea = models.temperature.predict_from_features(
+            feats[id(models.temperature)], temperature_K
+        )
         out["log10_sigma_at_T"], out["Ea_eV"] = at_T, ea
     if models.stability is not None:
-        stab = models.stability
-        Fs = feats.get(id(stab))
-        if Fs is not None and hasattr(stab, "predict_interval_from_features"):
-            sp = stab.predict_interval_from_features(Fs, alpha=alpha)
-        else:
-            sp = stab.predict_interval(X, alpha=alpha)
+        sp = models.stability.predict_interval_from_features(
+            feats[id(models.stability)], alpha=alpha
+        )
         for col in sp.columns:
             out[col] = sp[col].to_numpy()
         out["stability_source"] = "learned"
     if exact_stability:
-        from ssbml.screening.exact import apply_exact_stability, reference_available
+        from ssbml.screening.exact import apply_exact_stability
 
         out = apply_exact_stability(out, X)
-        if models.stability is None and reference_available():
-            # every chunk gets the same columns, NaN where no exact value exists
-            from ssbml.stability.learned import TARGETS
-
-            for col in TARGETS:
-                if col not in out.columns:
-                    out[col] = np.nan
-            if "stability_source" not in out.columns:
-                out["stability_source"] = "unavailable"
     return out

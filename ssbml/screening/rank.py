@@ -69,14 +69,6 @@ def pareto_front(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return mask
 
 
-def _stability_value(df: pd.DataFrame, objective: str) -> np.ndarray | None:
-    if objective not in df.columns:
-        return None
-    value = df[objective].to_numpy(dtype=float)
-    # reaction energies are <= 0; closer to zero is better, so maximize them as they are
-    return value
-
-
 def rank_candidates(df: pd.DataFrame, criteria: RankingCriteria | None = None) -> pd.DataFrame:
     """Add ``window_width_V``, ``passes_filters``, ``pareto``, ``score`` and ``rank``
     (1 = best; passing candidates first, then by score), sorted by rank."""
@@ -102,8 +94,13 @@ def rank_candidates(df: pd.DataFrame, criteria: RankingCriteria | None = None) -
         passes &= out["in_domain"].to_numpy(dtype=bool)
     out["passes_filters"] = passes
     out["score"] = out["log10_sigma_lower"].to_numpy(dtype=float)
-    stab = _stability_value(out, criteria.stability_objective)
-    out["pareto"] = pareto_front(out["score"].to_numpy(), stab) if stab is not None else False
+    objective = criteria.stability_objective
+    if objective in out.columns:
+        # reaction energies are <= 0; closer to zero is better, so maximize them as they are
+        stab = out[objective].to_numpy(dtype=float)
+        out["pareto"] = pareto_front(out["score"].to_numpy(), stab)
+    else:
+        out["pareto"] = False
     order = np.lexsort((out["candidate_id"].to_numpy(), -out["score"].to_numpy(), ~passes))
     out = out.iloc[order].reset_index(drop=True)
     out["rank"] = np.arange(1, len(out) + 1)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import html
+import io
 from pathlib import Path
 from typing import Any
 
@@ -125,10 +126,14 @@ def window_plot(table: pd.DataFrame, n: int = 15):
 
 
 def _png(fig, path: Path) -> str:
+    """Save ``fig`` as a PNG file at ``path`` and return the same bytes in base64."""
     plt = _pyplot()
-    fig.savefig(path)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
     plt.close(fig)
-    return base64.b64encode(path.read_bytes()).decode()
+    data = buf.getvalue()
+    path.write_bytes(data)
+    return base64.b64encode(data).decode()
 
 
 def write_report(result: Any, out_dir: Path, *, top: int, criteria: RankingCriteria) -> Path:

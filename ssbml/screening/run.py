@@ -11,13 +11,14 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from ssbml.composition import ElementFractions, parse_formulas
+from ssbml.composition import ElementFractions
 from ssbml.screening.candidates import DEFAULT_FRACTIONS, Candidates, generate_doped
 from ssbml.screening.chunks import ChunkStore, atomic_write_parquet, atomic_write_text
 from ssbml.screening.rank import RankingCriteria, rank_candidates
@@ -66,13 +67,21 @@ class ScreenSpec:
                 f"temperature_K must be within 150 to 1500 K, got {self.temperature_K}"
             )
 
+    @cached_property
+    def _input_sha256(self) -> str | None:
+        """sha256 of ``input_file``, read once per spec (None without an input file)."""
+        if self.input_file is None:
+            return None
+        from ssbml.data.registry import file_sha256
+
+        return file_sha256(Path(self.input_file))
+
     def as_dict(self) -> dict[str, Any]:
+        """The spec as JSON-ready values, with the input file's sha256 if there is one."""
         d = asdict(self)
         d["sites"] = dict(self.sites)
         if self.input_file is not None:
-            from ssbml.data.registry import file_sha256
-
-            d["input_sha256"] = file_sha256(Path(self.input_file))
+            d["input_sha256"] = self._input_sha256
         return d
 
 
@@ -110,14 +119,13 @@ def read_candidate_file(path: str | Path) -> tuple[Candidates, pd.DataFrame]:
         )
     if df.empty:
         raise CandidateFileError(f"candidate file {path} has a header but no rows")
-    batch = parse_formulas(df["composition"].tolist())
+    ef, batch = ElementFractions.from_formulas(df["composition"].tolist())
     rejected = batch.rejected.assign(field="composition")
     if not batch.compositions:
         raise CandidateFileError(
             f"no usable composition in {path}: all {len(df)} rows were rejected "
             f"(first: row {rejected.iloc[0]['row']}, {rejected.iloc[0]['reason']})"
         )
-    ef = ElementFractions.from_compositions(batch.compositions)
     labels = pd.DataFrame(
         {
             "candidate_id": batch.rows.astype(np.int64),
@@ -263,13 +271,15 @@ def screen_candidates(
 ) -> ScreenResult:
     """Screen already generated candidates; ``spec`` supplies the temperature, interval
     level and chunk size and, with the models' hashes, the run's fingerprint."""
-    from ssbml.screening.predict import ScreeningModels
+    from ssbml.screening.predict import _cached_models
 
     start = time.perf_counter()
     out_dir = Path(out_dir)
     if rejected is None:
         rejected = pd.DataFrame(columns=["row", "input", "reason", "field"])
-    models = ScreeningModels.load(models_dir, need_temperature=spec.temperature_K is not None)
+    # the same cache key as the chunks run in this process (see _chunk_args): loaded once
+    models = _cached_models(None if models_dir is None else str(models_dir),
+                            spec.temperature_K is not None)
     n_chunks = max(1, -(-len(cands) // spec.chunk_size))
     fingerprint_spec = {"spec": spec.as_dict(), "models": models.hashes, "n": len(cands)}
     store = ChunkStore(out_dir, fingerprint_spec, n_chunks)

@@ -76,23 +76,22 @@ def _decomposition(comp: Composition, pd: PhaseDiagram, separation: bool) -> Dec
         entry = PDEntry(rcomp, ref.e_form_eV_atom * rcomp.num_atoms, name=ref.formula)
         decomp, e_hull = pd.get_decomp_and_e_above_hull(entry, allow_negative=True)
         e_hull = max(float(e_hull), 0.0)  # the entry itself is in the diagram
-        if e_hull <= STABLE_TOL_EV:
-            e_hull = 0.0
         e_form, source = ref.e_form_eV_atom, "exact"
-        e_dec = 1000.0 * e_hull
         if e_hull <= STABLE_TOL_EV:
-            e_dec = nan
+            e_hull, e_dec = 0.0, nan
             if separation and len(comp.elements) > 1:
-                lp = HullLP.from_phase_diagram(pd, stable_only=False)
+                lp = HullLP.from_phase_diagram(pd)
                 sep = lp.separation_energy(lp.vector(rcomp), ref.formula, ref.e_form_eV_atom)
                 e_dec = 1000.0 * sep
+        else:
+            e_dec = 1000.0 * e_hull
     products = {e.name: float(x) for e, x in sorted(decomp.items(), key=lambda t: -t[1])}
     return Decomposition(
         formula=comp.reduced_formula,
         source=source,
         e_form_eV_atom=float(e_form),
         hull_energy_eV_atom=hull,
-        e_above_hull_meV_atom=1000.0 * e_hull if ref is not None else nan,
+        e_above_hull_meV_atom=1000.0 * e_hull,
         decomposition_energy_meV_atom=e_dec,
         products=products,
     )

@@ -26,11 +26,11 @@ from pymatgen.analysis.phase_diagram import PhaseDiagram
 from pymatgen.core import Composition
 from scipy.optimize import linprog
 
+from ssbml.stability.window import MIN_ZERO_WIDTH_V
+
 __all__ = ["HullLP"]
 
 _EPS = 1e-9  # eV/atom slack on the supporting-plane equality
-MIN_ZERO_WIDTH_V = 1e-3
-"""A zero-Li-exchange window narrower than this (V) is treated as a sign change."""
 
 
 @lru_cache(maxsize=200_000)
@@ -41,7 +41,8 @@ def _fractions(formula: str) -> tuple[tuple[str, float], ...]:
 
 @dataclass
 class HullLP:
-    """Stable phases of a phase diagram as arrays, for LP queries."""
+    """Phases of a chemical system as arrays (atomic fractions, formation energies
+    eV/atom), for LP queries; phases above the hull may be included."""
 
     elements: tuple[str, ...]
     fractions: np.ndarray  # (n_stable, n_elements)
@@ -49,10 +50,9 @@ class HullLP:
     names: tuple[str, ...]
 
     @classmethod
-    def from_phase_diagram(cls, pd: PhaseDiagram, *, stable_only: bool = True) -> HullLP:
-        """From the stable phases of ``pd`` (or all its entries)."""
-        entries = pd.stable_entries if stable_only else pd.all_entries
-        entries = sorted(entries, key=lambda e: e.name)
+    def from_phase_diagram(cls, pd: PhaseDiagram) -> HullLP:
+        """From every entry of ``pd``, stable or not (the LPs only need the points)."""
+        entries = sorted(pd.all_entries, key=lambda e: e.name)
         fractions = np.array(
             [[e.composition.get_atomic_fraction(el) for el in pd.elements] for e in entries]
         )
@@ -90,43 +90,59 @@ class HullLP:
             raise ValueError(f"{comp.reduced_formula}: element(s) {sorted(extra)} not in diagram")
         return np.array([comp.get_atomic_fraction(el) for el in self.elements])
 
-    def hull_energy(self, p: np.ndarray) -> tuple[float, np.ndarray]:
-        """Hull formation energy (eV/atom) at fractions ``p`` and the phase amounts."""
+    def hull_energy(self, p: np.ndarray) -> float:
+        """Hull formation energy (eV/atom) at fractions ``p``."""
         res = linprog(
             self.energies, A_eq=self.fractions.T, b_eq=p, bounds=(0, None), method="highs"
         )
         if res.status != 0:
             raise RuntimeError(f"hull LP failed: {res.message}")
-        return float(res.fun), res.x
+        return float(res.fun)
 
-    def mu_range(self, p: np.ndarray, element: str = "Li") -> tuple[float, float]:
+    def mu_range(
+        self,
+        p: np.ndarray,
+        element: str = "Li",
+        *,
+        hull: float | None = None,
+        sides: tuple[str, ...] = ("min", "max"),
+    ) -> tuple[float, float]:
         """(min, max) chemical potential (eV, vs the element at 0) of ``element`` over
-        every supporting plane of the hull at ``p``."""
-        h, _ = self.hull_energy(p)
+        every supporting plane of the hull at ``p``.
+
+        ``hull`` is the hull energy (eV/atom) at ``p`` if already known; only the
+        bounds named in ``sides`` are solved for, the others are NaN.
+        """
+        h = self.hull_energy(p) if hull is None else hull
         j = self.elements.index(element)
         a_ub = np.vstack([self.fractions, -p])
         b_ub = np.append(self.energies, -h + _EPS)
-        out = []
-        for sign in (1.0, -1.0):
+        out = [np.nan, np.nan]
+        for k, (side, sign) in enumerate((("min", 1.0), ("max", -1.0))):
+            if side not in sides:
+                continue
             c = np.zeros(len(self.elements))
             c[j] = sign
             res = linprog(c, A_ub=a_ub, b_ub=b_ub, bounds=(None, None), method="highs")
             if res.status != 0:
                 raise RuntimeError(f"chemical-potential LP failed: {res.message}")
-            out.append(float(res.x[j]))
+            out[k] = float(res.x[j])
         return out[0], out[1]
 
-    def window(self, comp: Composition, rel_tol: float = 0.05) -> tuple[float, float, str]:
+    def window(
+        self, comp: Composition, rel_tol: float = 0.05, *, hull: float | None = None
+    ) -> tuple[float, float, str]:
         """(reduction V, oxidation V, method) with the rule of
-        :func:`ssbml.stability.window.electrochemical_window`."""
-        lo, hi = self.mu_range(self.vector(comp))
+        :func:`ssbml.stability.window.electrochemical_window`; ``hull`` is the hull
+        energy (eV/atom) at ``comp`` if already known."""
+        lo, hi = self.mu_range(self.vector(comp), hull=hull)
         if hi - lo > MIN_ZERO_WIDTH_V:
             return -hi + 0.0, -lo + 0.0, "zero"
         n_li = float(comp["Li"])
         plus = comp + Composition({"Li": rel_tol * n_li})
         minus = comp - Composition({"Li": rel_tol * n_li})
-        _, hi_plus = self.mu_range(self.vector(plus))
-        lo_minus, _ = self.mu_range(self.vector(minus))
+        _, hi_plus = self.mu_range(self.vector(plus), sides=("max",))
+        lo_minus, _ = self.mu_range(self.vector(minus), sides=("min",))
         return -hi_plus + 0.0, -lo_minus + 0.0, "sign change"
 
     def min_reaction(

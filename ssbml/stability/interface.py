@@ -16,7 +16,6 @@ composition, so the reported energy is an upper bound (``"not in reference"``).
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
@@ -181,19 +180,15 @@ def interface_reaction(
     elements = sorted({el.symbol for el in comp.elements} | {el.symbol for el in ecomp.elements})
     if pd is None:
         pd = phase_diagram(elements)
-    source = (
-        "exact"
-        if reference_entry(comp) is not None and reference_entry(ecomp) is not None
-        else "not in reference"
-    )
+    ref1, ref2 = reference_entry(comp), reference_entry(ecomp)
+    source = "exact" if ref1 is not None and ref2 is not None else "not in reference"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "no matching entry ... hull energy used": see source
         if not open_to_li:
             ir = InterfacialReactivity(comp, ecomp, pd, norm=True, use_hull_energy=True)
             # Reference energies (eV/atom) where known; pymatgen's own lookup skips
             # compounds with positive formation energy and is slow.
-            for attr, c in (("e1", comp), ("e2", ecomp)):
-                ref = reference_entry(c)
+            for attr, ref in (("e1", ref1), ("e2", ref2)):
                 if ref is not None:
                     setattr(ir, attr, ref.e_form_eV_atom)
             voltage = None
@@ -228,10 +223,3 @@ def interface_reaction(
         potential_V=voltage,
         source=source,
     )
-
-
-def interface_reactions(
-    electrolyte: object, electrodes: Iterable[str] = ("Li", "LiCoO2")
-) -> list[InterfaceReaction]:
-    """Closed reactions of ``electrolyte`` with each electrode."""
-    return [interface_reaction(electrolyte, e) for e in electrodes]

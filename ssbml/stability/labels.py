@@ -24,6 +24,7 @@ import hashlib
 import os
 import warnings
 from collections.abc import Iterable, Sequence
+from functools import cache
 from importlib.metadata import version
 from pathlib import Path
 
@@ -48,7 +49,6 @@ __all__ = [
 LABELS_VERSION = 1
 """Bump when the label computation changes (invalidates the disk cache)."""
 
-LABEL_ELECTRODES = ("Li", "LiCoO2")
 REL_TOL = 0.05
 """Li exchange (fraction of the compound's Li) still counted as none (see window)."""
 
@@ -90,9 +90,10 @@ def _label_one(formula: str, own: HullLP, mix: HullLP, e_cathode: float) -> dict
     errors = []
     comp = Composition(formula)
     e_form = thermo_table().e_form_eV_atom(formula)
+    own_hull = cache(lambda: own.hull_energy(own.vector(comp)))  # eV/atom, solved once
     steps = (
-        ("window", lambda: _window_labels(own, comp)),
-        ("hull", lambda: _hull_labels(own, own.vector(comp), formula, e_form)),
+        ("window", lambda: _window_labels(own, comp, own_hull())),
+        ("hull", lambda: _hull_labels(own, own.vector(comp), formula, e_form, own_hull())),
         ("rxn_Li", lambda: _rxn_labels(own, own.vector(comp), e_form, "Li", 0.0)),
         ("rxn_LiCoO2", lambda: _rxn_labels(mix, mix.vector(comp), e_form, "LiCoO2", e_cathode)),
     )
@@ -105,22 +106,20 @@ def _label_one(formula: str, own: HullLP, mix: HullLP, e_cathode: float) -> dict
     return row
 
 
-def _window_labels(own: HullLP, comp) -> dict:
-    red, ox, method = own.window(comp, REL_TOL)
+def _window_labels(own: HullLP, comp, hull: float) -> dict:
+    red, ox, method = own.window(comp, REL_TOL, hull=hull)
     return {"reduction_V": red, "oxidation_V": ox, "window_method": method}
 
 
-def _hull_labels(own: HullLP, p: np.ndarray, formula: str, e_form: float) -> dict:
-    hull, _ = own.hull_energy(p)
+def _hull_labels(own: HullLP, p: np.ndarray, formula: str, e_form: float, hull: float) -> dict:
+    """Energy above hull and decomposition energy (meV/atom) from the hull energy
+    ``hull`` (eV/atom) at fractions ``p``."""
     e_hull = max(e_form - hull, 0.0)
-    if e_hull <= STABLE_TOL_EV:
-        e_hull = 0.0
     if e_hull > STABLE_TOL_EV:
         e_dec = e_hull
-    elif np.count_nonzero(p) > 1:
-        e_dec = own.separation_energy(p, formula, e_form)
     else:
-        e_dec = np.nan
+        e_hull = 0.0
+        e_dec = own.separation_energy(p, formula, e_form) if np.count_nonzero(p) > 1 else np.nan
     return {
         "e_above_hull_meV_atom": 1000.0 * e_hull,
         "decomposition_energy_meV_atom": 1000.0 * e_dec,
@@ -138,38 +137,39 @@ def _rxn_labels(lp: HullLP, p: np.ndarray, e_form: float, name: str, e_electrode
     }
 
 
-def _label_group(mix_chemsys: str, formulas: Sequence[str]) -> list[dict]:
-    """Labels of the compositions whose LiCoO2 mixture is in ``mix_chemsys``."""
-    from ssbml.stability.reference import chemsys_of
-
-    warnings.filterwarnings("ignore")
-    e_cathode = thermo_table().e_form_eV_atom(ELECTRODES["LiCoO2"].formula)
-    try:
-        mix = HullLP.from_reference(mix_chemsys.split("-"))
-    except Exception as err:
-        return [{"formula": f, "error": f"reference {mix_chemsys}: {err}"} for f in formulas]
-    own_lps: dict[str, HullLP] = {mix_chemsys: mix}
-    frame = thermo_table()
-    rows = []
-    for formula in formulas:
+def _label_group(mix_chemsys: str, members: Sequence[tuple[str, str]]) -> list[dict]:
+    """Labels of the compositions whose LiCoO2 mixture is in ``mix_chemsys``;
+    ``members`` are (formula, own chemical system) pairs."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        e_cathode = thermo_table().e_form_eV_atom(ELECTRODES["LiCoO2"].formula)
         try:
-            own_key = chemsys_of(frame.lookup(formula)["chemsys"].split("-"))
-            if own_key not in own_lps:
-                own_lps[own_key] = HullLP.from_reference(own_key.split("-"))
-            rows.append(_label_one(formula, own_lps[own_key], mix, e_cathode))
+            mix = HullLP.from_reference(mix_chemsys.split("-"))
         except Exception as err:
-            rows.append({"formula": formula, "error": f"setup: {type(err).__name__}: {err}"})
-    return rows
+            return [{"formula": f, "error": f"reference {mix_chemsys}: {err}"} for f, _ in members]
+        own_lps: dict[str, HullLP] = {mix_chemsys: mix}
+        rows = []
+        for formula, own_key in members:
+            try:
+                if own_key not in own_lps:
+                    own_lps[own_key] = HullLP.from_reference(own_key.split("-"))
+                rows.append(_label_one(formula, own_lps[own_key], mix, e_cathode))
+            except Exception as err:
+                rows.append({"formula": formula, "error": f"setup: {type(err).__name__}: {err}"})
+        return rows
 
 
-def _groups(formulas: Iterable[str]) -> list[tuple[str, list[str]]]:
+def _groups(
+    formulas: Iterable[str], chemsys: pd.Series
+) -> list[tuple[str, list[tuple[str, str]]]]:
+    """(LiCoO2-mixture chemical system, [(formula, own chemical system), ...]) groups;
+    ``chemsys`` maps each formula to its chemical system."""
     from ssbml.stability.reference import chemsys_of
 
-    frame = thermo_table().frame.set_index("formula")
-    groups: dict[str, list[str]] = {}
+    groups: dict[str, list[tuple[str, str]]] = {}
     for f in formulas:
-        own = frame.at[f, "chemsys"].split("-")
-        groups.setdefault(chemsys_of([*own, "Co", "O"]), []).append(f)
+        own = chemsys.at[f]
+        groups.setdefault(chemsys_of([*own.split("-"), "Co", "O"]), []).append((f, own))
     # largest systems first so the parallel tail is short
     return sorted(groups.items(), key=lambda kv: (-len(kv[0].split("-")), -len(kv[1])))
 
@@ -190,13 +190,14 @@ def compute_labels(
         raise StabilityInputError(
             missing[0], f"not a reduced formula of the reference table ({len(missing)} such)"
         )
-    groups = _groups(formulas)
+    indexed = table.frame.set_index("formula")
+    groups = _groups(formulas, indexed["chemsys"])
     results = Parallel(n_jobs=n_jobs, verbose=verbose)(
         delayed(_label_group)(key, members) for key, members in groups
     )
     rows = [row for group in results for row in group]
     out = pd.DataFrame(rows).reindex(columns=list(LABEL_COLUMNS))
-    meta = table.frame.set_index("formula").loc[out["formula"], ["chemsys", "n_elements"]]
+    meta = indexed.loc[out["formula"], ["chemsys", "n_elements"]]
     out["chemsys"] = meta["chemsys"].to_numpy()
     out["n_elements"] = meta["n_elements"].to_numpy()
     out["error"] = out["error"].fillna("")

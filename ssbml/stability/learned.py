@@ -71,53 +71,44 @@ _ENERGY_SCALE = {  # meV/atom scale of the log transform of each energy target
 (median-like fits); rxn_Li (median -609 meV/atom, little skew) is learned as is."""
 
 
-def _forward_transform(Y: np.ndarray, names: Sequence[str]) -> np.ndarray:
-    """Targets -> network outputs: energies to signed log1p(|E| / scale)."""
+def _forward_transform(Y: np.ndarray) -> np.ndarray:
+    """Targets (columns :data:`TARGETS`) -> network outputs: energies to signed
+    log1p(|E| / scale), window limits (V) and rxn_Li (meV/atom) unchanged."""
     Q = np.array(Y, dtype=float, copy=True)
-    for j, name in enumerate(names):
+    for j, name in enumerate(TARGETS):
         if name in _ENERGY_SCALE:
             Q[:, j] = np.sign(Y[:, j]) * np.log1p(np.abs(Y[:, j]) / _ENERGY_SCALE[name])
     return Q
 
 
-def _inverse_transform(Q: np.ndarray, names: Sequence[str]) -> np.ndarray:
+def _inverse_transform(Q: np.ndarray) -> np.ndarray:
+    """Network outputs -> targets (columns :data:`TARGETS`): inverse of
+    :func:`_forward_transform`."""
     Y = np.array(Q, dtype=float, copy=True)
-    for j, name in enumerate(names):
+    for j, name in enumerate(TARGETS):
         if name in _ENERGY_SCALE:
             Y[:, j] = np.sign(Q[:, j]) * _ENERGY_SCALE[name] * np.expm1(np.abs(Q[:, j]))
     return Y
 
 
-def _constrain(P: np.ndarray, names: Sequence[str]) -> np.ndarray:
-    """Enforce the physical ranges on point predictions (in place, returned)."""
-    idx = {n: j for j, n in enumerate(names)}
-    if "reduction_V" in idx and "oxidation_V" in idx:
-        r, o = idx["reduction_V"], idx["oxidation_V"]
-        P[:, r] = np.maximum(P[:, r], 0.0)  # nothing is below Li metal (0 V)
-        P[:, o] = np.maximum(P[:, o], 0.0)
-        bad = P[:, r] > P[:, o]
-        mid = 0.5 * (P[bad, r] + P[bad, o])
-        P[bad, r] = mid
-        P[bad, o] = mid
-    if "e_above_hull_meV_atom" in idx:
-        h = idx["e_above_hull_meV_atom"]
-        np.maximum(P[:, h], 0.0, out=P[:, h])
-        if "decomposition_energy_meV_atom" in idx:
-            d = idx["decomposition_energy_meV_atom"]
-            np.minimum(P[:, d], P[:, h], out=P[:, d])
+def _constrain(P: np.ndarray) -> np.ndarray:
+    """Enforce the physical ranges on point predictions (columns :data:`TARGETS`; in
+    place, returned): ``0 <= reduction_V <= oxidation_V`` (V), ``e_above_hull >= 0``,
+    ``decomposition_energy <= e_above_hull``, reaction energies ``<= 0`` (meV/atom)."""
+    idx = {n: j for j, n in enumerate(TARGETS)}
+    r, o = idx["reduction_V"], idx["oxidation_V"]
+    P[:, r] = np.maximum(P[:, r], 0.0)  # nothing is below Li metal (0 V)
+    P[:, o] = np.maximum(P[:, o], 0.0)
+    bad = P[:, r] > P[:, o]
+    mid = 0.5 * (P[bad, r] + P[bad, o])
+    P[bad, r] = mid
+    P[bad, o] = mid
+    h, d = idx["e_above_hull_meV_atom"], idx["decomposition_energy_meV_atom"]
+    np.maximum(P[:, h], 0.0, out=P[:, h])
+    np.minimum(P[:, d], P[:, h], out=P[:, d])
     for name in ("rxn_Li_meV_atom", "rxn_LiCoO2_meV_atom"):
-        if name in idx:
-            np.minimum(P[:, idx[name]], 0.0, out=P[:, idx[name]])
+        np.minimum(P[:, idx[name]], 0.0, out=P[:, idx[name]])
     return P
-
-
-def _conformal_quantile(sorted_residuals: np.ndarray, alpha: float) -> float:
-    """The ceil((n + 1)(1 - alpha))-th smallest absolute residual (split conformal)."""
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
-    n = len(sorted_residuals)
-    k = int(np.ceil((n + 1) * (1 - alpha))) - 1
-    return float(sorted_residuals[min(max(k, 0), n - 1)])
 
 
 def _target_frame(y: Any, targets: Sequence[str]) -> np.ndarray:
@@ -195,8 +186,8 @@ class StabilityModel(BaseEstimator):
         """Fit from a precomputed feature table (``featurizer_`` must already be set
         when the model is to be used on compositions)."""
         from joblib import Parallel, delayed
-        from sklearn.model_selection import GroupKFold, KFold
 
+        from ssbml.models.conductivity import cv_splits
         from ssbml.models.regressors import single_thread
 
         Y = np.asarray(Y, dtype=float)
@@ -209,19 +200,16 @@ class StabilityModel(BaseEstimator):
         self.feature_scale_ = np.where(np.isfinite(std) & (std > 0), std, 1.0)
         self.nan_columns_ = np.flatnonzero(np.isnan(A).any(axis=0))
         Z = self._design(A)
-        Q = _forward_transform(Y, TARGETS)
+        Q = _forward_transform(Y)
         span = Y.max(axis=0) - Y.min(axis=0)
         self.output_min_ = Y.min(axis=0) - 0.5 * span
         self.output_max_ = Y.max(axis=0) + 0.5 * span
         self.target_mean_ = Q.mean(axis=0)
-        self.target_scale_ = np.where(Q.std(axis=0) > 0, Q.std(axis=0), 1.0)
+        q_std = Q.std(axis=0)
+        self.target_scale_ = np.where(q_std > 0, q_std, 1.0)
         Qs = (Q - self.target_mean_) / self.target_scale_
 
-        if groups is not None and len(np.unique(groups)) >= self.n_splits:
-            splits = list(GroupKFold(n_splits=self.n_splits).split(Z, Y, groups))
-        else:
-            kf = KFold(self.n_splits, shuffle=True, random_state=self.random_state)
-            splits = list(kf.split(Z))
+        splits = cv_splits(self.n_splits, groups, self.random_state, len(Y))
         self.cv_fold_ = np.full(len(Y), -1)
         for k, (_, va) in enumerate(splits):
             self.cv_fold_[va] = k
@@ -234,9 +222,7 @@ class StabilityModel(BaseEstimator):
             oof[va] = self._output(self._fold(net), A[va])
         self.oof_predictions_ = pd.DataFrame(oof, columns=list(TARGETS))
         # conformity scores in the learned (log) space: multiplicative energy intervals
-        self.residuals_ = np.sort(
-            np.abs(_forward_transform(Y, TARGETS) - _forward_transform(oof, TARGETS)), axis=0
-        )
+        self.residuals_ = np.sort(np.abs(Q - _forward_transform(oof)), axis=0)
         with single_thread():
             self.regressor_ = self._fit_network(Z, Qs)
         self.weights_ = self._fold(self.regressor_)
@@ -304,9 +290,9 @@ class StabilityModel(BaseEstimator):
             np.maximum(h, 0.0, out=h)
         W, b = folded["layers"][-1]
         out = (h @ W + b).astype(float) * self.target_scale_ + self.target_mean_
-        P = _inverse_transform(out, TARGETS)
+        P = _inverse_transform(out)
         np.clip(P, self.output_min_, self.output_max_, out=P)
-        return _constrain(P, TARGETS)
+        return _constrain(P)
 
     def _check_features(self, F: pd.DataFrame) -> np.ndarray:
         if not isinstance(F, pd.DataFrame):
@@ -346,15 +332,17 @@ class StabilityModel(BaseEstimator):
     def interval_halfwidths(self, alpha: float = 0.1) -> dict[str, float]:
         """Conformal half-width per target for coverage ``1 - alpha``: V for the window
         limits and rxn_Li, log1p(|E| / scale) units for the log-learned energies."""
+        from ssbml.models.conductivity import conformal_quantile
+
         return {
-            t: _conformal_quantile(self.residuals_[:, j], alpha) for j, t in enumerate(TARGETS)
+            t: conformal_quantile(self.residuals_[:, j], alpha) for j, t in enumerate(TARGETS)
         }
 
     def _intervals(self, P: np.ndarray, alpha: float) -> pd.DataFrame:
         half = np.array(list(self.interval_halfwidths(alpha).values()))
-        Q = _forward_transform(P, TARGETS)
-        lower = _inverse_transform(Q - half, TARGETS)
-        upper = _inverse_transform(Q + half, TARGETS)
+        Q = _forward_transform(P)
+        lower = _inverse_transform(Q - half)
+        upper = _inverse_transform(Q + half)
         out = np.empty((len(P), 3 * len(TARGETS)))
         names = []
         for j, t in enumerate(TARGETS):
@@ -382,20 +370,22 @@ class StabilityModel(BaseEstimator):
     def cv_coverage(self, y: pd.DataFrame, alpha: float = 0.1) -> dict[str, float]:
         """Empirical coverage of the ``1 - alpha`` interval per target, honestly: each
         fold's rows are judged with a half-width from the other folds' residuals."""
+        from ssbml.models.conductivity import conformal_quantile
+
         Y = _target_frame(y, TARGETS)
         if len(Y) != len(self.cv_fold_):
             raise ValueError(
                 f"{len(Y)} label rows but the model was fitted on {len(self.cv_fold_)}"
             )
         err = np.abs(
-            _forward_transform(Y, TARGETS)
-            - _forward_transform(self.oof_predictions_.to_numpy(), TARGETS)
+            _forward_transform(Y)
+            - _forward_transform(self.oof_predictions_.to_numpy())
         )
         covered = np.zeros_like(err, dtype=bool)
         for k in np.unique(self.cv_fold_):
             rows = self.cv_fold_ == k
             for j in range(len(TARGETS)):
-                h = _conformal_quantile(np.sort(err[~rows, j]), alpha)
+                h = conformal_quantile(np.sort(err[~rows, j]), alpha)
                 covered[rows, j] = err[rows, j] <= h
         return {t: float(covered[:, j].mean()) for j, t in enumerate(TARGETS)}
 

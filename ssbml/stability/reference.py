@@ -18,7 +18,7 @@ from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram, get_facets
 from pymatgen.core import Composition, Element
 
 from ssbml.composition import CompositionError, parse_formula
-from ssbml.data.thermo import FormationEnergyTable, thermo_table
+from ssbml.data.thermo import thermo_table
 
 __all__ = [
     "MAX_ELEMENTS",
@@ -55,9 +55,7 @@ def _elements(comp: Composition) -> list[str]:
     return sorted(el.symbol for el in comp.elements)
 
 
-def check_composition(
-    formula: object, *, require_li: bool = True, table: FormationEnergyTable | None = None
-) -> Composition:
+def check_composition(formula: object, *, require_li: bool = True) -> Composition:
     """Parse ``formula`` and check it is in scope for the phase-diagram calculator.
 
     Raises :class:`StabilityInputError` when the text does not parse, the composition
@@ -68,7 +66,7 @@ def check_composition(
         comp = parse_formula(formula, require_li=require_li)
     except CompositionError as err:
         raise StabilityInputError(formula, err.reason) from None
-    table = table or thermo_table()
+    table = thermo_table()
     els = _elements(comp)
     if require_li and els == [LI]:
         raise StabilityInputError(formula, "pure Li metal has no electrochemical window")
