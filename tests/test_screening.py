@@ -88,6 +88,14 @@ def test_reference_compounds_get_exact_stability(models_dir, tmp_path):
     assert parent["reduction_V"] == pytest.approx(0.05, abs=0.1)
     assert parent["oxidation_V"] == pytest.approx(2.91, abs=0.1)
     assert parent["rxn_Li_meV_atom"] <= 0 and parent["rxn_LiCoO2_meV_atom"] < 0
+    # every stability column of an exact row is exact, none is left from the learned model
+    from ssbml.stability.decomposition import decomposition
+
+    e_dec = decomposition("Li7La3Zr2O12").decomposition_energy_meV_atom
+    assert parent["decomposition_energy_meV_atom"] == pytest.approx(e_dec)
+    for name in ("decomposition_energy_meV_atom_lower", "decomposition_energy_meV_atom_upper"):
+        if name in table.columns:
+            assert parent[name] == pytest.approx(e_dec)
     doped = table[table["doping"] != ""].iloc[0]
     assert doped["stability_source"] != "exact"
 

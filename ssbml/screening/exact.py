@@ -1,12 +1,12 @@
 """Exact stability numbers for screened candidates that are reference compounds.
 
 A candidate whose reduced formula is in the Materials Project formation-energy table
-gets its window (V vs Li/Li+), energy above hull and reaction energies with Li metal
-and LiCoO2 (meV/atom) from the phase diagram instead of the learned model, and is
-marked ``stability_source = "exact"``. Only formulas whose amounts are whole numbers
-after a small multiplier can be reference compounds, so the expensive check runs on
-those few rows. The reference is used only if it is already on this machine (mirror or
-user cache): screening never downloads.
+gets its window (V vs Li/Li+), energy above hull, decomposition energy and reaction
+energies with Li metal and LiCoO2 (meV/atom) from the phase diagram instead of the
+learned model, and is marked ``stability_source = "exact"``. Only formulas whose
+amounts are whole numbers after a small multiplier can be reference compounds, so the
+expensive check runs on those few rows. The reference is used only if it is already on
+this machine (mirror or user cache): screening never downloads.
 """
 
 from __future__ import annotations
@@ -97,6 +97,7 @@ def apply_exact_stability(table: pd.DataFrame, X: ElementFractions) -> pd.DataFr
                     "reduction_V": w.reduction_V,
                     "oxidation_V": w.oxidation_V,
                     "e_above_hull_meV_atom": d.e_above_hull_meV_atom,
+                    "decomposition_energy_meV_atom": d.decomposition_energy_meV_atom,
                     "rxn_Li_meV_atom": interface_reaction(formula, "Li").energy_meV_atom,
                     "rxn_LiCoO2_meV_atom": interface_reaction(formula, "LiCoO2").energy_meV_atom,
                 }
