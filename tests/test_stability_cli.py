@@ -31,8 +31,8 @@ def test_off_stoichiometric_json_uses_null_and_source(mirror):
     report = json.loads(result.stdout)
     assert report["reduction_V"] < report["oxidation_V"]
     assert report["e_above_hull_meV_atom"] is None
-    assert report["source"]["e_above_hull_meV_atom"] == "not in reference"
-    assert report["source"]["oxidation_V"] == "not in reference"
+    assert report["source"]["e_above_hull_meV_atom"] == "phase diagram"
+    assert report["source"]["oxidation_V"] == "phase diagram"
     assert not any(r["open_to_li"] for r in report["reactions"])
 
 

@@ -29,7 +29,7 @@ def test_reference_compound_is_exact_without_learned_block(mirror):
 
 def test_doped_composition_gets_learned_numbers_with_intervals(mirror):
     report = _json(["Li6.5La3Zr1.5Ta0.5O12"])
-    assert report["source"]["reduction_V"] == "not in reference"
+    assert report["source"]["reduction_V"] == "phase diagram"
     learned = report["learned"]
     for target in ("reduction_V", "oxidation_V", "rxn_Li_meV_atom", "rxn_LiCoO2_meV_atom"):
         v = learned[target]

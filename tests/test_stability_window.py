@@ -42,7 +42,7 @@ def test_li3ps4_products(mirror):
 )
 def test_off_stoichiometric_compositions_get_a_window(mirror, formula, reduction, oxidation):
     w = electrochemical_window(formula)
-    assert w.source == "not in reference"
+    assert w.source == "phase diagram"
     assert w.reduction_V < w.oxidation_V
     assert abs(w.reduction_V - reduction) < 0.1
     assert abs(w.oxidation_V - oxidation) < 0.1

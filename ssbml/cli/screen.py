@@ -25,6 +25,26 @@ def _sites(values: list[str]) -> dict[str, str]:
     return out
 
 
+def _electrodes(values: list[str]) -> tuple[str, ...]:
+    from ssbml.stability.interface import get_electrode
+    from ssbml.stability.reference import StabilityInputError
+
+    try:
+        names = tuple(dict.fromkeys(get_electrode(v).name for v in values))
+    except StabilityInputError as err:
+        raise typer.BadParameter(f"--electrode {err}") from None
+    return names
+
+
+def _excluded(values: list[str]) -> tuple[str, ...]:
+    from ssbml.stability.reference import StabilityInputError, normalize_excluded
+
+    try:
+        return tuple(sorted(normalize_excluded(values)))
+    except StabilityInputError as err:
+        raise typer.BadParameter(f"--exclude-phase {err}") from None
+
+
 def screen(
     parent: str = typer.Option(
         None, "--parent", "-p", help="Parent composition, e.g. Li7La3Zr2O12."
@@ -80,7 +100,20 @@ def screen(
     ),
     exact: bool = typer.Option(
         True,
-        help="Exact stability for reference compounds (if the MP table is on this machine).",
+        help="Phase-diagram stability for every candidate the shipped reference covers "
+        "(--no-exact: learned model only).",
+    ),
+    electrode: list[str] = typer.Option(
+        ["Li", "LiCoO2"],
+        "--electrode",
+        "-e",
+        help="Electrode for mutual reaction energies (repeatable): Li, LiCoO2, NMC811, "
+        "LiFePO4, LiMn2O4, LiNiO2 or a formula.",
+    ),
+    exclude_phase: list[str] = typer.Option(
+        [],
+        "--exclude-phase",
+        help="Leave a reference phase out of every phase diagram (repeatable), e.g. LiS4.",
     ),
     track: bool = typer.Option(True, help="Log the run to mlflow."),
     tracking_uri: str = typer.Option(
@@ -124,6 +157,8 @@ def screen(
             temperature_K=temperature,
             chunk_size=chunk_size,
             exact_stability=exact,
+            electrodes=_electrodes(electrode),
+            exclude_phases=_excluded(exclude_phase),
         )
         criteria = RankingCriteria(
             min_log10_sigma=min_log10_sigma,
@@ -188,7 +223,10 @@ def _print_top(console, result, top: int) -> None:
     stability = {"reduction_V", "oxidation_V"} <= set(t.columns)
     notes = ["ranked by the lower bound of the 90% interval of log10 sigma (S/cm, 298 K)"]
     if stability:
-        notes.append("window in V vs Li/Li+, learned unless marked 'exact'")
+        notes.append(
+            "window in V vs Li/Li+ from the phase diagram (pd) or the reference "
+            "compound itself (exact); 'learned' where the reference does not cover it"
+        )
     if "in_domain" in t.columns:
         notes.append("'?' marks compositions outside the model's applicability domain")
     table = Table(
@@ -221,8 +259,10 @@ def _print_top(console, result, top: int) -> None:
             f"{f(row['log10_sigma_upper'])}]",
         ]
         if stability:
-            exact = " exact" if row.get("stability_source") == "exact" else ""
-            cells.append(f"{f(row['reduction_V'])}-{f(row['oxidation_V'])}{exact}")
+            tag = {"exact": " exact", "phase diagram": " pd", "learned": " learned"}.get(
+                str(row.get("stability_source")), ""
+            )
+            cells.append(f"{f(row['reduction_V'])}-{f(row['oxidation_V'])}{tag}")
         cells.append("yes" if row["passes_filters"] else "no")
         table.add_row(*cells)
     console.print(table)

@@ -97,41 +97,61 @@ def _learned_only_report(formula: str, reason: str) -> tuple[dict, object]:
 
 
 def stability_report(
-    formula: str, electrodes: list[str], *, open_to_li: bool = True, rel_tol: float = 0.05
+    formula: str,
+    electrodes: list[str],
+    *,
+    open_to_li: bool = True,
+    rel_tol: float = 0.05,
+    exclude: tuple[str, ...] = (),
 ) -> tuple[dict, object]:
     """The CLI's report of one composition as a JSON-ready dict, plus its window.
 
-    Exact numbers come from the reference phase diagrams; for a composition that is
-    not in the reference table the learned model's predictions (with intervals) are
-    added under ``learned``; without the reference data on this machine the report is
-    the learned one, every number marked ``learned``."""
-    from ssbml.data.registry import DataHashError, DataNotFoundError
+    Numbers come from the shipped reference phase diagrams (``exact`` for a reference
+    compound, ``phase diagram`` for a composition placed at its hull energy); only a
+    composition whose chemical system the reference does not cover gets the learned
+    model's predictions (with intervals), every number marked ``learned``."""
+    from ssbml.composition import CompositionError, parse_formula
+    from ssbml.stability.batch import covered
+    from ssbml.stability.reference import StabilityInputError
 
     try:
-        return _exact_report(formula, electrodes, open_to_li=open_to_li, rel_tol=rel_tol)
-    except (DataNotFoundError, DataHashError) as err:
-        return _learned_only_report(formula, str(err).split(". ")[0])
+        comp = parse_formula(formula)
+    except CompositionError as err:
+        raise StabilityInputError(formula, err.reason) from None
+    reason = covered([el.symbol for el in comp.elements])
+    if reason is not None:
+        return _learned_only_report(formula, f"the reference does not cover it: {reason}")
+    return _exact_report(
+        formula, electrodes, open_to_li=open_to_li, rel_tol=rel_tol, exclude=exclude
+    )
 
 
 def _exact_report(
-    formula: str, electrodes: list[str], *, open_to_li: bool, rel_tol: float
+    formula: str,
+    electrodes: list[str],
+    *,
+    open_to_li: bool,
+    rel_tol: float,
+    exclude: tuple[str, ...] = (),
 ) -> tuple[dict, object]:
     from ssbml.stability.decomposition import decomposition
     from ssbml.stability.interface import get_electrode, interface_reaction
-    from ssbml.stability.reference import check_composition
+    from ssbml.stability.reference import check_composition, suspect_phases
     from ssbml.stability.window import electrochemical_window
 
     comp = check_composition(formula)
     elecs = [get_electrode(e) for e in electrodes]
-    window = electrochemical_window(comp, rel_tol=rel_tol)
-    dec = decomposition(comp)
+    window = electrochemical_window(comp, rel_tol=rel_tol, exclude=exclude)
+    dec = decomposition(comp, exclude=exclude)
     reactions = []
     for e in elecs:
-        r = interface_reaction(comp, e)
+        r = interface_reaction(comp, e, exclude=exclude)
         reactions.append(r.to_dict())
         has_host = any(el.symbol != "Li" for el in e.composition.elements)
-        if open_to_li and has_host and math.isfinite(e.potential_V):
-            reactions.append(interface_reaction(comp, e, open_to_li=True).to_dict())
+        if open_to_li and has_host:
+            reactions.append(interface_reaction(comp, e, open_to_li=True, exclude=exclude).to_dict())
+    suspects = suspect_phases([el.symbol for el in comp.elements], exclude=exclude)
+    seen = set(window.reduction_products) | set(window.oxidation_products) | set(dec.products)
     src_w, src_d = window.source, dec.source
     report = {
         "formula": window.formula,
@@ -154,12 +174,10 @@ def _exact_report(
             "decomposition_energy_meV_atom": src_d,
             "hull_energy_eV_atom": "exact",
         },
+        "suspect_phases": {k: v for k, v in suspects.items() if k in seen},
+        "excluded_phases": list(exclude),
         "reference": "Materials Project formation energies (matbench_mp_e_form), 0 K DFT",
     }
-    if src_w != "exact":
-        learned = learned_report(window.formula)
-        if learned is not None:
-            report["learned"] = learned
     return _clean(report), window
 
 
@@ -199,12 +217,17 @@ def _print_report(report: dict) -> None:
                 f"90% interval [{_fmt(v['lower'], digits)}, {_fmt(v['upper'], digits)}]",
             )
     console.print(table)
+    from ssbml.stability.batch import SOURCE_MEANING
+
     console.print(
-        "[dim]exact = from the Materials Project reference data; not in reference = the "
-        "composition has no reference energy: its window is that of its equilibrium "
-        "decomposition and reactions use the hull energy (an upper bound); learned = "
-        "ssbml's shipped stability model, with its 90% interval.[/dim]"
+        "[dim]"
+        + "; ".join(f"{k} = {v}" for k, v in SOURCE_MEANING.items())
+        + ". Reactions: mutual = both reactants at their hull energies; total adds the "
+        "electrolyte's own decomposition.[/dim]",
+        highlight=False,
     )
+    for phase, why in (report.get("suspect_phases") or {}).items():
+        console.print(f"[yellow]suspect phase {phase}: {why}[/yellow]", highlight=False)
     if "note" in report:
         console.print(f"[yellow]{report['note']}[/yellow]")
 
@@ -238,15 +261,19 @@ def _exact_rows(table, report: dict, src: dict) -> None:
         "vs competing phases; < 0 means stable",
     )
     for r in report["reactions"]:
-        label = f"reaction with {r['electrode']} (meV/atom)"
+        label = f"mutual reaction with {r['electrode']} (meV/atom)"
         if r["open_to_li"]:
-            label = f"reaction with {r['electrode']} open to Li at {r['potential_V']:.2f} V"
-        table.add_row(
-            label,
-            _fmt(r["energy_meV_atom"], 1),
-            r["source"],
-            f"x_electrolyte={r['ratio']:.2f} -> " + (", ".join(r["products"]) or "no reaction"),
-        )
+            label = (
+                f"mutual reaction with {r['electrode']} open to Li at "
+                f"{r['potential_V']:.2f} V"
+            )
+        ratio = "no reaction" if r["ratio"] is None else f"x_electrolyte={r['ratio']:.2f} -> "
+        details = ratio + (", ".join(r["products"]) if r["ratio"] is not None else "")
+        if not r["open_to_li"] and r.get("total_meV_atom") is not None:
+            details += f"; total incl. own decomposition {_fmt(r['total_meV_atom'], 1)}"
+        if r.get("potential_source"):
+            details += f" [{r['potential_source']}]"
+        table.add_row(label, _fmt(r["energy_meV_atom"], 1), r["source"], details)
 
 
 def stability(
@@ -269,19 +296,25 @@ def stability(
         max=0.99,
         help="Li exchange (fraction of the composition's Li) still counted as none",
     ),
+    exclude_phase: list[str] = typer.Option(
+        [],
+        "--exclude-phase",
+        help="Leave a reference phase out of the phase diagrams (repeatable), e.g. LiS4",
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per formula"),
     plot: Path = typer.Option(None, "--plot", help="Save a window plot (PNG/SVG/PDF) here"),
 ) -> None:
     """Stability window (V vs Li/Li+), decomposition and reaction energies (meV/atom)."""
     from ssbml.stability.interface import ELECTRODES, get_electrode
-    from ssbml.stability.reference import StabilityInputError
+    from ssbml.stability.reference import StabilityInputError, normalize_excluded
 
     reports, windows = [], []
     try:
+        excluded = tuple(sorted(normalize_excluded(exclude_phase)))
         elecs = [get_electrode(e) for e in electrode]
         for formula in formulas:
             report, window = stability_report(
-                formula, electrode, open_to_li=open_to_li, rel_tol=rel_tol
+                formula, electrode, open_to_li=open_to_li, rel_tol=rel_tol, exclude=excluded
             )
             reports.append(report)
             windows.append(window)

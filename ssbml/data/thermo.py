@@ -8,6 +8,14 @@ element row is set to 0). Parsing 132,752 formulas takes seconds, so the parsed 
 is cached as parquet in the user cache, keyed by the file's sha256 and
 :data:`CACHE_VERSION`. In memory, one copy is kept by :func:`thermo_table`.
 
+The same table ships with ssbml (``models/mp_reference.parquet``, listed with its
+sha256, source and license in ``models/manifest.json`` under ``data``; written by
+``experiments/ship_reference.py``), so phase-diagram stability works with no data
+directory and no network. :func:`thermo_table` uses the shipped copy and falls back to
+parsing the registry file only when it is absent. Derived from Materials Project data
+(Matbench ``matbench_mp_e_form``), CC BY 4.0: Jain et al., APL Mater. 1, 011002
+(2013); Dunn et al., npj Comput. Mater. 6, 138 (2020).
+
 :class:`FormationEnergyTable` adds fast chemical-system lookups: every row carries a
 128-bit element mask (bit ``Z - 1``), so "all entries whose elements are a subset of
 {Li, P, S}" is two vectorised ``AND`` operations over the table.
@@ -32,8 +40,13 @@ __all__ = [
     "FormationEnergyTable",
     "element_mask",
     "load_mp_formation_energies",
+    "load_shipped_reference",
+    "reference_sha256",
     "thermo_table",
 ]
+
+SHIPPED_NAME = "mp-reference"
+"""Manifest key (under ``data``) of the shipped lowest-energy-per-formula table."""
 
 CACHE_VERSION = 1
 """Bump when the parsed table's content or columns change (invalidates the disk cache)."""
@@ -194,7 +207,49 @@ class FormationEnergyTable:
         return None if i is None else float(self.frame["e_form_eV_atom"].iat[i])
 
 
+def _shipped_entry() -> tuple[Path, dict] | None:
+    """(path, manifest entry) of the shipped reference table, or None if not shipped."""
+    from ssbml.models.store import default_models_dir, read_manifest
+
+    folder = default_models_dir()
+    entry = read_manifest(folder).get("data", {}).get(SHIPPED_NAME)
+    if entry is None:
+        return None
+    path = folder / entry["file"]
+    return (path, entry) if path.is_file() else None
+
+
+def load_shipped_reference() -> pd.DataFrame | None:
+    """The shipped reference table (columns :data:`COLUMNS`) after checking its sha256
+    against the manifest, or None when it is not shipped. A hash mismatch raises."""
+    found = _shipped_entry()
+    if found is None:
+        return None
+    path, entry = found
+    actual = file_sha256(path)
+    if actual != entry["sha256"]:
+        raise ValueError(
+            f"refusing the reference table {path}: sha256 {actual} does not match the "
+            f"manifest's {entry['sha256']}; reinstall ssbml or run experiments/ship_reference.py"
+        )
+    table = pd.read_parquet(path)
+    if list(table.columns) != list(COLUMNS):
+        raise ValueError(f"{path}: columns {list(table.columns)}, expected {list(COLUMNS)}")
+    return table
+
+
+def reference_sha256() -> str:
+    """sha256 identifying the reference data in use: the shipped table's file hash, or
+    the registry file's (a screening run's fingerprint includes it)."""
+    found = _shipped_entry()
+    if found is not None:
+        return found[1]["sha256"]
+    return get_dataset(_DATASET).sha256
+
+
 @lru_cache(maxsize=1)
 def thermo_table() -> FormationEnergyTable:
-    """The cached :class:`FormationEnergyTable` of the MP formation-energy data."""
-    return FormationEnergyTable(load_mp_formation_energies())
+    """The cached :class:`FormationEnergyTable`: the shipped reference table, or (when
+    it is not shipped) the parsed MP formation-energy file from the registry."""
+    shipped = load_shipped_reference()
+    return FormationEnergyTable(shipped if shipped is not None else load_mp_formation_energies())

@@ -1,34 +1,44 @@
-"""Exact stability numbers for screened candidates that are reference compounds.
+"""Stability columns of screened candidates: the phase-diagram route for every
+candidate whose chemical system the reference covers, the learned model elsewhere.
 
-A candidate whose reduced formula is in the Materials Project formation-energy table
-gets its window (V vs Li/Li+), energy above hull, decomposition energy and reaction
-energies with Li metal and LiCoO2 (meV/atom) from the phase diagram instead of the
-learned model, and is marked ``stability_source = "exact"``. Only formulas whose
-amounts are whole numbers after a small multiplier can be reference compounds, so the
-expensive check runs on those few rows. The reference is used only if it is already on
-this machine (mirror or user cache): screening never downloads.
+Every row carries ``stability_source``:
+
+* ``exact``: a reference compound (its own DFT energy);
+* ``phase diagram``: doped or off-stoichiometric, placed at the hull energy of its
+  chemical system (window and mutual reaction energies exact for that energy; energy
+  above hull and decomposition energy unknown, NaN);
+* ``learned``: the reference does not cover the system (an element absent from the
+  table, or too many elements): the shipped stability model with its interval;
+* ``unavailable``: neither (no learned model shipped).
+
+The reference table ships with ssbml, so this works offline with no data directory
+(see :mod:`ssbml.stability.batch` for the batched computation).
 """
 
 from __future__ import annotations
 
-import warnings
 from functools import lru_cache
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from ssbml.composition import ElementFractions
 
-__all__ = ["apply_exact_stability", "reference_available"]
+__all__ = ["DEFAULT_ELECTRODES", "reference_available", "stability_columns"]
 
-_MULTIPLIERS = (1, 2, 3, 4, 5, 6, 8, 10)
+DEFAULT_ELECTRODES = ("Li", "LiCoO2")
+"""Electrodes whose mutual reaction energies a screen reports by default."""
 
 
 @lru_cache(maxsize=1)
 def reference_available() -> bool:
-    """True when the formation-energy table is on this machine (no download)."""
+    """True when the reference table is on this machine (shipped, mirror or cache)."""
     from ssbml.data.registry import DataHashError, DataNotFoundError, fetch
+    from ssbml.data.thermo import _shipped_entry
 
+    if _shipped_entry() is not None:
+        return True
     try:
         fetch("mp-e-form", download=False)
     except (DataNotFoundError, DataHashError):
@@ -36,93 +46,50 @@ def reference_available() -> bool:
     return True
 
 
-def _integer_rows(X: ElementFractions, tol: float = 1e-6) -> np.ndarray:
-    """Rows whose amounts become whole numbers with a multiplier up to 10."""
-    amounts = X.amounts()
-    ok = np.zeros(len(X), dtype=bool)
-    for m in _MULTIPLIERS:
-        scaled = amounts * m
-        ok |= (np.abs(scaled - np.round(scaled)) < tol).all(axis=1)
-    return np.flatnonzero(ok)
+def stability_columns(
+    X: ElementFractions,
+    *,
+    learned: Any | None = None,
+    learned_features: pd.DataFrame | None = None,
+    alpha: float = 0.1,
+    electrodes: tuple[str, ...] = DEFAULT_ELECTRODES,
+    exclude: tuple[str, ...] = (),
+    rel_tol: float = 0.05,
+    exact: bool = True,
+) -> pd.DataFrame:
+    """Stability columns for every row of ``X`` (index 0..n-1).
 
-
-def _pad_stability(table: pd.DataFrame) -> pd.DataFrame:
-    """Without learned stability (no ``stability_source`` column): every target column,
-    NaN, and ``stability_source = "unavailable"``, so every chunk has the same columns."""
-    if "stability_source" in table.columns:
-        return table
-    from ssbml.stability.learned import TARGETS
-
-    out = table.copy()
-    for col in TARGETS:
-        if col not in out.columns:
-            out[col] = np.nan
-    out["stability_source"] = "unavailable"
-    return out
-
-
-def apply_exact_stability(table: pd.DataFrame, X: ElementFractions) -> pd.DataFrame:
-    """Overwrite stability columns with exact values for reference compounds.
-
-    ``table`` has one row per row of ``X`` and a ``composition`` column. When the
-    reference is on this machine, a table without learned stability first gets every
-    target column (NaN) and ``stability_source = "unavailable"``. Returns the table (a
-    copy if anything changed).
+    With ``exact`` (and the reference on this machine) the phase-diagram route answers
+    every covered row; ``learned`` (a fitted stability model with
+    ``predict_interval_from_features``) answers the rest from ``learned_features``
+    (the rows of ``X``'s features).
     """
-    if not reference_available():
-        return table
-    table = _pad_stability(table)
-    if table.empty:
-        return table
-    from pymatgen.core import Composition
+    n = len(X)
+    if exact and reference_available():
+        from ssbml.stability.batch import stability_table
 
-    from ssbml.data.thermo import thermo_table
-    from ssbml.stability.decomposition import decomposition
-    from ssbml.stability.interface import interface_reaction
-    from ssbml.stability.window import electrochemical_window
-
-    rows = _integer_rows(X)
-    ref = thermo_table()
-    hits: dict[int, dict[str, float]] = {}
-    cache: dict[str, dict[str, float]] = {}
-    for i in rows:
-        formula = Composition(table["composition"].iat[i]).reduced_formula
-        if ref.lookup(formula) is None:
-            continue
-        if formula not in cache:
-            try:
-                w = electrochemical_window(formula)
-                d = decomposition(formula)
-                values = {
-                    "reduction_V": w.reduction_V,
-                    "oxidation_V": w.oxidation_V,
-                    "e_above_hull_meV_atom": d.e_above_hull_meV_atom,
-                    "decomposition_energy_meV_atom": d.decomposition_energy_meV_atom,
-                    "rxn_Li_meV_atom": interface_reaction(formula, "Li").energy_meV_atom,
-                    "rxn_LiCoO2_meV_atom": interface_reaction(formula, "LiCoO2").energy_meV_atom,
-                }
-            except Exception as err:  # noqa: BLE001 - a failed exact calculation keeps the learned one
-                warnings.warn(
-                    f"exact stability for {formula} failed ({type(err).__name__}: {err}); "
-                    "keeping the learned values",
-                    RuntimeWarning,
-                    stacklevel=2,
-                )
-                values = {}
-            cache[formula] = values
-        if cache[formula]:
-            hits[i] = cache[formula]
-    if not hits:
-        return table
-    out = table.copy()
-    for i, values in hits.items():
-        for col, v in values.items():
-            for suffix in ("", "_lower", "_upper"):
-                name = col + suffix
-                if suffix and name not in out.columns:
-                    continue
-                if name not in out.columns:
-                    out[name] = np.nan
-                out.iat[i, out.columns.get_loc(name)] = v
-        out.iat[i, out.columns.get_loc("stability_source")] = "exact"
+        out = stability_table(
+            X.amounts(), X.elements, electrodes=electrodes, exclude=frozenset(exclude),
+            rel_tol=rel_tol,
+        )
+    else:
+        out = pd.DataFrame({"stability_source": np.full(n, "uncovered: exact route off",
+                                                         dtype=object)})
+    source = out["stability_source"].astype(str)
+    todo = np.flatnonzero(source.str.startswith("uncovered"))
+    out["stability_note"] = np.where(
+        source.str.startswith("uncovered"), source.str.removeprefix("uncovered: "), ""
+    )
+    if todo.size and learned is not None and learned_features is not None:
+        pred = learned.predict_interval_from_features(
+            learned_features.iloc[todo], alpha=alpha
+        )
+        for col in pred.columns:
+            if col not in out.columns:
+                out[col] = np.nan
+            out.loc[todo, col] = pred[col].to_numpy()
+        out.loc[todo, "stability_source"] = "learned"
+    if todo.size:
+        rest = out["stability_source"].astype(str).str.startswith("uncovered")
+        out.loc[rest, "stability_source"] = "unavailable"
     return out

@@ -83,12 +83,16 @@ def predict_chunk(
     temperature_K: float | None = None,
     alpha: float = 0.1,
     exact_stability: bool = True,
+    electrodes: tuple[str, ...] = ("Li", "LiCoO2"),
+    exclude: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """One row per candidate: labels, formula, predictions with ``_lower``/``_upper``
     bounds at nominal coverage ``1 - alpha``, and the applicability-domain distance.
 
-    With ``exact_stability`` the stability of reference compounds comes from the phase
-    diagram (when the reference data are on this machine) and is marked ``exact``."""
+    With ``exact_stability`` every candidate whose chemical system the reference covers
+    gets phase-diagram stability (``stability_source`` exact / phase diagram; see
+    :mod:`ssbml.screening.exact`), the learned model only the rest; reactions are
+    reported with each of ``electrodes``, without the phases in ``exclude``."""
     out = labels.reset_index(drop=True).copy()
     out["composition"] = X.formula_array().to_numpy(zero_copy_only=False)
     cond = models.conductivity
@@ -106,15 +110,17 @@ def predict_chunk(
             feats[id(models.temperature)], temperature_K
         )
         out["log10_sigma_at_T"], out["Ea_eV"] = at_T, ea
-    if models.stability is not None:
-        sp = models.stability.predict_interval_from_features(
-            feats[id(models.stability)], alpha=alpha
-        )
-        for col in sp.columns:
-            out[col] = sp[col].to_numpy()
-        out["stability_source"] = "learned"
-    if exact_stability:
-        from ssbml.screening.exact import apply_exact_stability
+    from ssbml.screening.exact import stability_columns
 
-        out = apply_exact_stability(out, X)
+    stab = stability_columns(
+        X,
+        learned=models.stability,
+        learned_features=feats.get(id(models.stability)),
+        alpha=alpha,
+        electrodes=electrodes,
+        exclude=exclude,
+        exact=exact_stability,
+    )
+    for col in stab.columns:
+        out[col] = stab[col].to_numpy()
     return out

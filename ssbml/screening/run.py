@@ -52,6 +52,8 @@ class ScreenSpec:
     alpha: float = 0.1
     chunk_size: int = 50_000
     exact_stability: bool = True
+    electrodes: tuple[str, ...] = ("Li", "LiCoO2")
+    exclude_phases: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if (self.parent is None) == (self.input_file is None):
@@ -162,6 +164,8 @@ def _run_chunk(
     temperature_K: float | None,
     alpha: float,
     exact_stability: bool,
+    electrodes: tuple[str, ...],
+    exclude: tuple[str, ...],
     chunk_path: str,
 ) -> tuple[int, int]:
     """Predict one chunk and write it atomically (runs in a worker or on Dask)."""
@@ -176,6 +180,8 @@ def _run_chunk(
         temperature_K=temperature_K,
         alpha=alpha,
         exact_stability=exact_stability,
+        electrodes=electrodes,
+        exclude=exclude,
     )
     atomic_write_parquet(df, Path(chunk_path))
     return index, len(df)
@@ -196,6 +202,8 @@ def _chunk_args(
         spec.temperature_K,
         spec.alpha,
         spec.exact_stability,
+        tuple(spec.electrodes),
+        tuple(spec.exclude_phases),
         str(store.chunk_path(index)),
     )
 
@@ -249,7 +257,9 @@ def run_fingerprint(spec: ScreenSpec, models_dir: str | Path | None = None) -> s
 
     manifest = read_manifest(Path(models_dir) if models_dir else None).get("models", {})
     hashes = {k: v.get("sha256") for k, v in sorted(manifest.items())}
-    return fingerprint({"spec": spec.as_dict(), "models": hashes})
+    return fingerprint(
+        {"spec": spec.as_dict(), "models": hashes, "reference": _reference_fingerprint(spec)}
+    )
 
 
 def screen_candidates(
@@ -281,7 +291,12 @@ def screen_candidates(
     models = _cached_models(None if models_dir is None else str(models_dir),
                             spec.temperature_K is not None)
     n_chunks = max(1, -(-len(cands) // spec.chunk_size))
-    fingerprint_spec = {"spec": spec.as_dict(), "models": models.hashes, "n": len(cands)}
+    fingerprint_spec = {
+        "spec": spec.as_dict(),
+        "models": models.hashes,
+        "reference": _reference_fingerprint(spec),
+        "n": len(cands),
+    }
     store = ChunkStore(out_dir, fingerprint_spec, n_chunks)
     todo = store.open()
     if len(rejected):
@@ -328,8 +343,60 @@ def screen_candidates(
 
         write_report(result, out_dir, top=top, criteria=criteria or RankingCriteria())
     if track:
-        result.run_id = _track(result, spec, criteria or RankingCriteria(), models, tracking_uri)
+        tracked = _tracked_run(out_dir, tracking_uri) if not todo else None
+        if tracked is not None:
+            # every chunk was reused from a run already logged: never log a duplicate
+            result.run_id = tracked
+        else:
+            result.run_id = _track(
+                result, spec, criteria or RankingCriteria(), models, tracking_uri
+            )
+            _record_tracked_run(out_dir, tracking_uri, result.run_id)
     return result
+
+
+def _tracked_run(out_dir: Path, tracking_uri: str | None) -> str | None:
+    """The mlflow run id already logged for this output folder and tracking URI."""
+    import json
+
+    path = out_dir / "mlflow_run.json"
+    if not path.is_file():
+        return None
+    try:
+        record = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    from ssbml.tracking.runs import resolve_tracking_uri
+
+    if record.get("tracking_uri") != resolve_tracking_uri(tracking_uri):
+        return None
+    return record.get("run_id")
+
+
+def _record_tracked_run(out_dir: Path, tracking_uri: str | None, run_id: str) -> None:
+    import json
+
+    from ssbml.tracking.runs import resolve_tracking_uri
+
+    record = {"run_id": run_id, "tracking_uri": resolve_tracking_uri(tracking_uri)}
+    atomic_write_text(json.dumps(record) + "\n", out_dir / "mlflow_run.json")
+
+
+STABILITY_VERSION = 2
+"""Bump when the stability computation of a screen changes (new fingerprint)."""
+
+
+def _reference_fingerprint(spec: ScreenSpec) -> dict[str, Any]:
+    """What the stability columns depend on besides the spec: the reference table's
+    sha256 (or None when it is not on this machine) and the computation's version."""
+    from ssbml.screening.exact import reference_available
+
+    sha = None
+    if spec.exact_stability and reference_available():
+        from ssbml.data.thermo import reference_sha256
+
+        sha = reference_sha256()
+    return {"sha256": sha, "version": STABILITY_VERSION}
 
 
 def _write_table(table: pd.DataFrame, path: Path) -> None:

@@ -25,7 +25,7 @@ class Decomposition:
     composition. ``e_above_hull_meV_atom`` (>= 0) and ``decomposition_energy_meV_atom``
     (energy to the competing phases, negative for a stable compound; Bartel et al.,
     npj Comput. Mater. 6, 97 (2020)) need the composition's own energy, so they are
-    NaN with ``source = "not in reference"`` for a composition absent from the table.
+    NaN with ``source = "phase diagram"`` for a composition absent from the table.
     ``hull_energy_eV_atom`` is the formation energy of the hull at the composition.
     """
 
@@ -48,7 +48,11 @@ class Decomposition:
 
 
 def decomposition(
-    formula: object, *, pd: PhaseDiagram | None = None, separation: bool = True
+    formula: object,
+    *,
+    pd: PhaseDiagram | None = None,
+    separation: bool = True,
+    exclude: tuple[str, ...] = (),
 ) -> Decomposition:
     """Energy above hull and decomposition of a Li-containing composition.
 
@@ -59,7 +63,7 @@ def decomposition(
     """
     comp = check_composition(formula)
     if pd is None:
-        pd = phase_diagram(el.symbol for el in comp.elements)
+        pd = phase_diagram((el.symbol for el in comp.elements), exclude=exclude)
     return _decomposition(comp, pd, separation)
 
 
@@ -70,7 +74,7 @@ def _decomposition(comp: Composition, pd: PhaseDiagram, separation: bool) -> Dec
     if ref is None:
         decomp = pd.get_decomposition(comp)
         e_form, e_hull, e_dec = nan, nan, nan
-        source = "not in reference"
+        source = "phase diagram"
     else:
         rcomp = Composition(ref.formula)
         entry = PDEntry(rcomp, ref.e_form_eV_atom * rcomp.num_atoms, name=ref.formula)

@@ -8,9 +8,20 @@ most negative value over ``x`` is reported with its ratio and products (pymatgen
 open-to-Li variant (:class:`GrandPotentialInterfacialReactivity`) lets Li flow in or
 out at the electrode's potential ``V``, i.e. mu_Li = -V eV relative to Li metal.
 
-Reactant energies are the reference table's (``source = "exact"``); a reactant absent
-from it (off-stoichiometric, doped, NMC811) is given the hull energy at its
-composition, so the reported energy is an upper bound (``"not in reference"``).
+Two energies are reported (Zhu, He and Mo, J. Mater. Chem. A 4, 3253 (2016)):
+
+* ``energy_meV_atom``, the **mutual** reaction energy: both reactants at their hull
+  energies, so a metastable reactant's own decomposition is never counted as a
+  reaction. It is 0 at x = 0 and x = 1 by construction; only interior kinks count.
+* ``total_meV_atom``: the same mixture with the electrolyte at its own reference
+  energy (``mutual - x * E_above_hull(electrolyte)``), i.e. including the
+  electrolyte's own decomposition. Equal to the mutual energy for compositions not in
+  the reference table (placed at the hull energy).
+
+For the open-to-Li reaction the Li potential defaults to the cathode's **computed**
+delithiation onset: the oxidation limit of the cathode composition in the same
+reference table (LiCoO2 3.39 V, not the experimental 4.2 V), so the cathode itself is
+stable in the grand-potential diagram and the run is consistent with the DFT energies.
 """
 
 from __future__ import annotations
@@ -38,6 +49,7 @@ from ssbml.stability.reference import (
 __all__ = [
     "ELECTRODES",
     "Electrode",
+    "charged_potential_V",
     "InterfaceReaction",
     "get_electrode",
     "interface_reaction",
@@ -48,8 +60,9 @@ __all__ = [
 class Electrode:
     """An electrode: composition and its operating potential range (V vs Li/Li+).
 
-    ``potential_V`` is the potential used for the open-to-Li reaction: the top of the
-    range for cathodes (the most oxidising, fully charged state), 0 V for Li metal.
+    ``range_V`` is the experimental operating range; ``potential_V`` its top. The
+    open-to-Li reaction uses :func:`charged_potential_V` (computed from the reference
+    table) unless a potential is given.
     """
 
     name: str
@@ -102,10 +115,13 @@ def get_electrode(name_or_formula: str) -> Electrode:
 class InterfaceReaction:
     """The most negative reaction of an electrolyte with an electrode.
 
-    ``energy_meV_atom`` (<= 0) is per atom of mixture; ``ratio`` is the atomic
-    fraction of electrolyte in the mixture at that minimum (for the open-to-Li variant,
-    of the Li-free parts); ``products`` are the equilibrium phases there; ``potential_V``
-    is the Li potential for ``open_to_li`` (else None).
+    ``energy_meV_atom`` (<= 0) is the mutual reaction energy per atom of mixture and
+    ``total_meV_atom`` the same including the electrolyte's own decomposition (see the
+    module docstring); ``ratio`` is the atomic fraction of electrolyte in the mixture at
+    the minimum (for the open-to-Li variant, of the Li-free parts; NaN when the two do
+    not react); ``products`` are the equilibrium phases there; ``potential_V`` is the
+    Li potential (V vs Li/Li+) for ``open_to_li`` (else None) and
+    ``potential_source`` says where it came from.
     """
 
     electrolyte: str
@@ -117,6 +133,8 @@ class InterfaceReaction:
     open_to_li: bool
     potential_V: float | None
     source: str
+    total_meV_atom: float = float("nan")
+    potential_source: str = ""
 
     def to_dict(self) -> dict:
         """Plain-JSON dict."""
@@ -126,7 +144,8 @@ class InterfaceReaction:
 
 
 def _minimum(ir: InterfacialReactivity) -> tuple[float, float, str, tuple[str, ...]]:
-    """(x, energy eV/atom, reaction, products) at the most negative kink of ``ir``.
+    """(x, energy eV/atom, reaction, products) at the most negative interior kink of
+    ``ir`` (0 < x < 1); (NaN, 0, "no reaction", ()) when no interior kink is negative.
 
     Same kinks as :meth:`InterfacialReactivity.get_kinks`, but the reaction is balanced
     only at the minimum (balancing every kink is the slow part).
@@ -142,8 +161,12 @@ def _minimum(ir: InterfacialReactivity) -> tuple[float, float, str, tuple[str, .
         for cc in pd.get_critical_compositions(ir.comp1, ir.comp2):
             r = float(np.linalg.norm(pd.pd_coords(cc) - c2) / np.linalg.norm(c1 - c2))
             xs.append(r * n2 / (n1 + r * (n2 - n1)))
-    energies = [float(ir._get_energy(x)) for x in xs]
+    interior = [x for x in xs if 1e-9 < x < 1 - 1e-9]
+    energies = [float(ir._get_energy(x)) for x in interior]
+    if not interior or min(energies) > -1e-12:
+        return float("nan"), 0.0, "no reaction", ()
     i = int(np.argmin(energies))
+    xs = interior
     rxn = ir._get_reaction(xs[i])
     products = tuple(
         sorted(p.reduced_formula for p in rxn.products if abs(rxn.get_coeff(p)) > 1e-8)
@@ -153,9 +176,26 @@ def _minimum(ir: InterfacialReactivity) -> tuple[float, float, str, tuple[str, .
 
 
 @lru_cache(maxsize=16)
-def _grand_pd(chemsys: str, mu_li: float) -> GrandPotentialPhaseDiagram:
-    pd = phase_diagram(chemsys.split("-"))
+def _grand_pd(
+    chemsys: str, mu_li: float, exclude: tuple[str, ...] = ()
+) -> GrandPotentialPhaseDiagram:
+    pd = phase_diagram(chemsys.split("-"), exclude=exclude)
     return GrandPotentialPhaseDiagram(pd.all_entries, {Element(LI): mu_li})
+
+
+def charged_potential_V(electrode: str | Electrode, *, exclude: tuple[str, ...] = ()) -> float:
+    """The cathode's computed delithiation onset (V vs Li/Li+): the oxidation limit of
+    its composition in the reference phase diagram (LiCoO2 3.39 V in this table).
+    Above it the cathode itself decomposes, so open-to-Li reactions at higher
+    potentials would count the cathode's own decomposition."""
+    from ssbml.stability.reference import phase_diagram
+    from ssbml.stability.window import electrochemical_window
+
+    elec = electrode if isinstance(electrode, Electrode) else get_electrode(electrode)
+    if not [el for el in elec.composition.elements if el.symbol != LI]:
+        return 0.0
+    pd = phase_diagram((el.symbol for el in elec.composition.elements), exclude=exclude)
+    return float(electrochemical_window(elec.formula, pd=pd).oxidation_V)
 
 
 def interface_reaction(
@@ -165,53 +205,73 @@ def interface_reaction(
     open_to_li: bool = False,
     potential_V: float | None = None,
     pd: PhaseDiagram | None = None,
+    exclude: tuple[str, ...] = (),
 ) -> InterfaceReaction:
-    """Most negative reaction energy (meV/atom of mixture) of ``electrolyte`` with
-    ``electrode`` over all mixing ratios, with the ratio and products.
+    """Most negative mutual reaction energy (meV/atom of mixture) of ``electrolyte``
+    with ``electrode`` over all interior mixing ratios, with the total energy (including
+    the electrolyte's own decomposition), the ratio and products.
 
     ``electrode`` is a built-in name (see :data:`ELECTRODES`), an :class:`Electrode`
     or any composition. With ``open_to_li`` Li is exchanged with a reservoir at
-    ``potential_V`` (V vs Li/Li+; default the electrode's ``potential_V``). ``pd`` may
-    be any phase diagram containing both reactants' elements (closed reaction only).
+    ``potential_V`` (V vs Li/Li+; default :func:`charged_potential_V`). ``pd`` may be
+    any phase diagram containing both reactants' elements (closed reaction only);
+    ``exclude`` leaves reduced formulas out of the phase diagrams.
     """
+    from ssbml.stability.reference import normalize_excluded
+
+    exclude = tuple(sorted(normalize_excluded(exclude)))
     comp = check_composition(electrolyte)
     elec = electrode if isinstance(electrode, Electrode) else get_electrode(electrode)
     ecomp = elec.composition
     elements = sorted({el.symbol for el in comp.elements} | {el.symbol for el in ecomp.elements})
     if pd is None:
-        pd = phase_diagram(elements)
+        pd = phase_diagram(elements, exclude=exclude)
     ref1, ref2 = reference_entry(comp), reference_entry(ecomp)
-    source = "exact" if ref1 is not None and ref2 is not None else "not in reference"
+    if ref1 is not None and ref1.formula in exclude:
+        ref1 = None
+    source = "exact" if ref1 is not None and ref2 is not None else "phase diagram"
+    potential_source = ""
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # "no matching entry ... hull energy used": see source
+        warnings.simplefilter("ignore")  # "no matching entry ... hull energy used": intended
         if not open_to_li:
+            # mutual: both reactants at their hull energies
             ir = InterfacialReactivity(comp, ecomp, pd, norm=True, use_hull_energy=True)
-            # Reference energies (eV/atom) where known; pymatgen's own lookup skips
-            # compounds with positive formation energy and is slow.
-            for attr, ref in (("e1", ref1), ("e2", ref2)):
-                if ref is not None:
-                    setattr(ir, attr, ref.e_form_eV_atom)
             voltage = None
         else:
-            voltage = elec.potential_V if potential_V is None else float(potential_V)
-            if voltage is None or not np.isfinite(voltage):
-                raise StabilityInputError(
-                    elec.name, "open-to-Li reaction needs the electrode potential (potential_V)"
-                )
-            if voltage < 0:
-                raise StabilityInputError(
-                    elec.name, f"potential {voltage} V vs Li/Li+ is below Li metal (0 V)"
-                )
             if not [el for el in ecomp.elements if el.symbol != LI]:
                 raise StabilityInputError(
                     elec.name, "open-to-Li reaction with Li metal is the closed reaction at 0 V"
                 )
-            gpd = _grand_pd("-".join(elements), -voltage + 0.0)
+            onset = charged_potential_V(elec, exclude=exclude)
+            if potential_V is None:
+                voltage = onset
+                potential_source = (
+                    f"computed delithiation onset of {elec.name} in the reference table"
+                )
+            else:
+                voltage = float(potential_V)
+                potential_source = "given"
+                if voltage > onset + 1e-6:
+                    potential_source += (
+                        f"; above the computed delithiation onset of {elec.name} "
+                        f"({onset:.2f} V): the cathode itself decomposes there"
+                    )
+            if not np.isfinite(voltage):
+                raise StabilityInputError(elec.name, f"potential {voltage} V is not finite")
+            if voltage < 0:
+                raise StabilityInputError(
+                    elec.name, f"potential {voltage} V vs Li/Li+ is below Li metal (0 V)"
+                )
+            gpd = _grand_pd("-".join(elements), -voltage + 0.0, exclude)
             ir = GrandPotentialInterfacialReactivity(
                 comp, ecomp, gpd, pd_non_grand=pd, norm=True, include_no_mixing_energy=False,
                 use_hull_energy=True,
             )
         x, energy, rxn, products = _minimum(ir)
+    total = energy
+    if not open_to_li and ref1 is not None and np.isfinite(x):
+        excess = ref1.e_form_eV_atom - float(pd.get_hull_energy_per_atom(comp))
+        total = energy - x * max(excess, 0.0)
     return InterfaceReaction(
         electrolyte=comp.reduced_formula,
         electrode=elec.name,
@@ -222,4 +282,6 @@ def interface_reaction(
         open_to_li=open_to_li,
         potential_V=voltage,
         source=source,
+        total_meV_atom=min(1000.0 * total, 0.0) + 0.0,
+        potential_source=potential_source,
     )

@@ -33,7 +33,7 @@ def plot_windows(
     electrodes = list(ELECTRODES.values()) if electrodes is None else list(electrodes)
     path = Path(path)
     fig, ax = plt.subplots(figsize=(8.5, 1.3 + 0.5 * len(windows)))
-    colors = {"exact": "tab:blue", "not in reference": "tab:orange"}
+    colors = {"exact": "tab:blue", "phase diagram": "tab:orange"}
     labels = []
     for i, w in enumerate(windows):
         width = max(w.width_V, _POINT_WIDTH_V)

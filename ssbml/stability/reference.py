@@ -26,8 +26,10 @@ __all__ = [
     "StabilityInputError",
     "chemsys_of",
     "check_composition",
+    "normalize_excluded",
     "phase_diagram",
     "reference_entry",
+    "suspect_phases",
 ]
 
 MAX_ELEMENTS = 8
@@ -139,9 +141,11 @@ def _computed_data(entries: list[PDEntry], elements: list[Element]) -> dict:
 
 
 @lru_cache(maxsize=64)
-def _phase_diagram(chemsys: str) -> PhaseDiagram:
+def _phase_diagram(chemsys: str, exclude: frozenset[str] = frozenset()) -> PhaseDiagram:
     symbols = chemsys.split("-")
     rows = thermo_table().within(symbols)
+    if exclude:
+        rows = rows[~rows["formula"].isin(exclude)]
     entries = [
         PDEntry(Composition(f), float(e) * float(n), name=f)
         for f, e, n in zip(rows["formula"], rows["e_form_eV_atom"], rows["n_atoms"], strict=True)
@@ -152,8 +156,86 @@ def _phase_diagram(chemsys: str) -> PhaseDiagram:
     return PhaseDiagram(entries, elements, computed_data=_computed_data(entries, elements))
 
 
-def phase_diagram(elements: Iterable[str]) -> PhaseDiagram:
+def phase_diagram(
+    elements: Iterable[str], *, exclude: Iterable[str] = ()
+) -> PhaseDiagram:
     """The phase diagram of the chemical system of ``elements`` (symbols), from every
-    reference compound within it plus the elements at 0 eV/atom. Cached in memory
-    per chemical system (64 most recent)."""
-    return _phase_diagram(chemsys_of(str(e) for e in elements))
+    reference compound within it plus the elements at 0 eV/atom, without the reduced
+    formulas in ``exclude`` (see :func:`normalize_excluded`). Cached in memory per
+    chemical system and exclusion set (64 most recent)."""
+    return _phase_diagram(chemsys_of(str(e) for e in elements), normalize_excluded(exclude))
+
+
+def normalize_excluded(phases: Iterable[str]) -> frozenset[str]:
+    """Reduced formulas (pymatgen) of phases to leave out of every phase diagram; an
+    element or an unparseable formula raises :class:`StabilityInputError`."""
+    out = set()
+    for text in phases:
+        try:
+            comp = Composition(str(text))
+        except Exception:  # noqa: BLE001 - pymatgen raises several types
+            raise StabilityInputError(text, "excluded phase is not a formula") from None
+        if comp.is_element:
+            raise StabilityInputError(text, "an element cannot be excluded (it is a reference state)")
+        out.add(comp.reduced_formula)
+    return frozenset(out)
+
+
+SUSPECT_SEPARATION_MEV = -100.0
+"""meV/atom: a polychalcogenide this far below the hull of the other phases is flagged."""
+
+_CHALCOGENS = ("S", "Se", "Te")
+
+
+def _formal_anion_charge(comp: Composition, anion: str) -> float | None:
+    """Charge per ``anion`` atom if every other element takes its highest common
+    oxidation state (None when some element has no positive common state)."""
+    total = 0.0
+    for el, amt in comp.items():
+        if el.symbol == anion:
+            continue
+        states = [s for s in el.common_oxidation_states if s > 0]
+        if not states:
+            return None
+        total += max(states) * amt
+    return -total / comp[anion]
+
+
+@lru_cache(maxsize=256)
+def _suspects(chemsys: str, exclude: frozenset[str]) -> tuple[tuple[str, str], ...]:
+    from ssbml.stability.hull_lp import HullLP
+
+    pd = _phase_diagram(chemsys, exclude)
+    lp = None
+    found = []
+    for entry in pd.stable_entries:
+        comp = entry.composition
+        anions = [el.symbol for el in comp.elements if el.symbol in _CHALCOGENS]
+        if comp.is_element or len(anions) != 1:
+            continue
+        charge = _formal_anion_charge(comp, anions[0])
+        if charge is None or charge < -1.75:
+            continue
+        lp = lp or HullLP.from_phase_diagram(pd)
+        sep = 1000.0 * lp.separation_energy(lp.vector(comp), entry.name, entry.energy_per_atom)
+        if sep < SUSPECT_SEPARATION_MEV:
+            found.append(
+                (
+                    entry.name,
+                    f"poly-{anions[0]} phase (formal {anions[0]} charge {charge:+.2f}) "
+                    f"{-sep:.0f} meV/atom below the hull of the other phases: likely an "
+                    "artefact of the legacy sulfide correction; check it or exclude it "
+                    "(--exclude-phase)",
+                )
+            )
+    return tuple(sorted(found))
+
+
+def suspect_phases(elements: Iterable[str], *, exclude: Iterable[str] = ()) -> dict[str, str]:
+    """Stable phases of the system that sit implausibly far below their neighbours'
+    tie lines: polysulfides/-selenides/-tellurides (chalcogen formal charge above -1.75
+    with every cation at its highest common oxidation state) more than 100 meV/atom
+    below the hull of the other phases, e.g. LiS4 (-284) and P2S7 (-141) in Li-P-S.
+    Returns ``{formula: reason}``. A heuristic flag, not a verdict: FeS2 (a real
+    persulfide) is flagged too."""
+    return dict(_suspects(chemsys_of(str(e) for e in elements), normalize_excluded(exclude)))

@@ -43,7 +43,7 @@ class StabilityWindow:
     window; ``li_exchange`` is the largest Li uptake or release inside the window as a
     fraction of the composition's Li (0 for method ``"zero"``); ``source`` is
     ``"exact"`` when the composition is in the reference table, else
-    ``"not in reference"`` (its window is that of its equilibrium decomposition).
+    ``"phase diagram"`` (its window is that of its equilibrium decomposition).
     """
 
     formula: str
@@ -80,20 +80,24 @@ def _products(step: dict) -> tuple[str, ...]:
 
 
 def electrochemical_window(
-    formula: object, *, rel_tol: float = 0.05, pd: PhaseDiagram | None = None
+    formula: object,
+    *,
+    rel_tol: float = 0.05,
+    pd: PhaseDiagram | None = None,
+    exclude: tuple[str, ...] = (),
 ) -> StabilityWindow:
     """Electrochemical stability window (V vs Li/Li+) of a Li-containing composition.
 
     ``rel_tol`` is the Li exchange (fraction of the composition's Li) still counted as
     "neither takes up nor releases Li" when the composition is off the hull. ``pd``
     may be any phase diagram that contains the composition's elements (default: the
-    cached one of its chemical system).
+    cached one of its chemical system, without the reduced formulas in ``exclude``).
     """
     if not 0 <= rel_tol < 1:
         raise ValueError(f"rel_tol must be in [0, 1), got {rel_tol}")
     comp = check_composition(formula)
     if pd is None:
-        pd = phase_diagram(el.symbol for el in comp.elements)
+        pd = phase_diagram((el.symbol for el in comp.elements), exclude=exclude)
     return _window(comp, pd, rel_tol)
 
 
@@ -127,5 +131,5 @@ def _window(comp: Composition, pd: PhaseDiagram, rel_tol: float) -> StabilityWin
         li_exchange=exchange,
         reduction_products=_products(steps[lo - 1]) if lo > 0 else (),
         oxidation_products=_products(steps[hi + 1]) if hi + 1 < len(steps) else (),
-        source="exact" if ref is not None else "not in reference",
+        source="exact" if ref is not None else "phase diagram",
     )

@@ -1,0 +1,444 @@
+"""Phase-diagram stability for whole arrays of compositions at once.
+
+For screening, every candidate is placed at the hull energy of its chemical system
+(its own DFT energy is unknown) and gets, from one phase diagram per system:
+
+* the electrochemical window (V vs Li/Li+), by the rule of
+  :func:`ssbml.stability.window.electrochemical_window` (``zero`` or ``sign change``
+  with the same ``rel_tol``);
+* the equilibrium phases it decomposes into at that energy;
+* the mutual reaction energy with each electrode (meV/atom of mixture; both reactants
+  at their hull energies, Zhu, He and Mo, J. Mater. Chem. A 4, 3253 (2016)) with the
+  electrolyte's atomic fraction at the minimum and the products.
+
+The hull is held as its facets' chemical potentials ``mu_f`` (eV/atom, elements at 0):
+the hull energy at fractions ``p`` is ``max_f mu_f . p``, the supporting planes at
+``p`` are the facets attaining it, and along a tie line ``p(x) = x c1 + (1 - x) c2``
+the hull is the upper envelope of the lines ``mu_f . p(x)``. Every quantity is then a
+matrix product over (candidates x facets) plus a vectorized bisection for the
+envelope's minimum, instead of one pymatgen profile or LP per composition. Tests and
+``experiments/benchmarks/stability_batch.py`` check the numbers against pymatgen's
+``get_element_profile`` and ``InterfacialReactivity``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+from pymatgen.analysis.phase_diagram import PhaseDiagram
+
+from ssbml.stability.window import MIN_ZERO_WIDTH_V
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+__all__ = [
+    "SOURCE_MEANING",
+    "SystemHull",
+    "covered",
+    "hull_of",
+    "mutual_reactions",
+    "rxn_column",
+    "stability_table",
+    "windows",
+]
+
+ACTIVE_TOL_EV = 1e-9
+"""eV/atom: a facet plane within this of the hull energy supports the hull at ``p``."""
+
+_BISECTIONS = 52
+
+
+@dataclass(frozen=True)
+class SystemHull:
+    """The convex hull of one chemical system as arrays.
+
+    ``elements`` (alphabetical), ``mu`` (n_facets, n_elements) facet chemical
+    potentials in eV/atom (elements at 0), ``vertices`` (n_facets, n_elements) indices
+    into ``phases`` (stable phase names), ``inverse`` (n_facets, n_elements,
+    n_elements) maps fractions to barycentric coordinates in each facet.
+    """
+
+    elements: tuple[str, ...]
+    mu: np.ndarray
+    vertices: np.ndarray
+    inverse: np.ndarray
+    phases: tuple[str, ...]
+
+    @classmethod
+    def from_phase_diagram(cls, pd: PhaseDiagram) -> SystemHull:
+        """From a pymatgen phase diagram (its facets and qhull entries)."""
+        symbols = [el.symbol for el in pd.elements]
+        order = np.argsort(symbols)
+        entries = pd.qhull_entries
+        frac = np.array(
+            [[e.composition.get_atomic_fraction(el) for el in pd.elements] for e in entries]
+        )[:, order]
+        energy = np.array([e.energy_per_atom for e in entries])
+        facets = np.asarray(pd.facets, dtype=np.int64).reshape(len(pd.facets), -1)
+        if len(symbols) == 1:
+            facets = np.zeros((1, 1), dtype=np.int64)
+        A = frac[facets]  # (n_f, n_el vertices, n_el)
+        mu = np.linalg.solve(A, energy[facets][:, :, None])[:, :, 0]
+        inverse = np.linalg.inv(np.transpose(A, (0, 2, 1)))  # coords = inv @ p
+        names = tuple(e.name for e in entries)
+        return cls(tuple(str(symbols[i]) for i in order), mu, facets, inverse, names)
+
+    def vectors(self, amounts: np.ndarray, elements: tuple[str, ...]) -> np.ndarray:
+        """Atomic fractions (n, n_elements of this hull) of ``amounts`` given in the
+        columns ``elements`` (columns absent from the hull must be zero)."""
+        out = np.zeros((amounts.shape[0], len(self.elements)))
+        col = {el: j for j, el in enumerate(self.elements)}
+        for k, el in enumerate(elements):
+            j = col.get(el)
+            if j is None:
+                if np.any(amounts[:, k] != 0):
+                    raise ValueError(f"element {el} is not in the chemical system {self.elements}")
+                continue
+            out[:, j] = amounts[:, k]
+        return out / out.sum(axis=1, keepdims=True)
+
+    def hull_energy(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(hull energy eV/atom, index of a supporting facet) at fractions ``p`` (n, d)."""
+        m = p @ self.mu.T
+        idx = np.argmax(m, axis=1)
+        return m[np.arange(len(p)), idx], idx
+
+    def products(self, p: np.ndarray, facet: np.ndarray, tol: float = 1e-9) -> np.ndarray:
+        """Equilibrium phases at fractions ``p`` in the given facets, as strings
+        ``"A + B + C"`` (atomic fractions above ``tol``)."""
+        coords = np.einsum("nij,nj->ni", self.inverse[facet], p)
+        keep = coords > tol
+        key = np.concatenate([facet[:, None], keep.astype(np.int64)], axis=1)
+        uniq, inv = np.unique(key, axis=0, return_inverse=True)
+        labels = np.array(
+            [
+                " + ".join(sorted(self.phases[v] for v, k in zip(self.vertices[f], ks, strict=True)
+                                  if k))
+                for f, *ks in uniq
+            ],
+            dtype=object,
+        )
+        return labels[inv.ravel()]
+
+
+@lru_cache(maxsize=256)
+def _hull(chemsys: str, exclude: frozenset[str]) -> SystemHull:
+    from ssbml.stability.reference import phase_diagram
+
+    return SystemHull.from_phase_diagram(phase_diagram(chemsys.split("-"), exclude=exclude))
+
+
+def hull_of(elements, exclude: frozenset[str] = frozenset()) -> SystemHull:
+    """The :class:`SystemHull` of a chemical system (cached per system and exclusion
+    set), from the reference phase diagram minus the phases in ``exclude``."""
+    return _hull("-".join(sorted(set(elements))), frozenset(exclude))
+
+
+def _mu_li_range(hull: SystemHull, p: np.ndarray, j: int) -> tuple[np.ndarray, np.ndarray]:
+    """(min, max) mu_Li (eV) over the facets supporting the hull at each row of ``p``."""
+    m = p @ hull.mu.T
+    top = m.max(axis=1, keepdims=True)
+    active = m >= top - ACTIVE_TOL_EV
+    mu_li = np.broadcast_to(hull.mu[:, j], m.shape)
+    lo = np.where(active, mu_li, np.inf).min(axis=1)
+    hi = np.where(active, mu_li, -np.inf).max(axis=1)
+    return lo, hi
+
+
+def windows(
+    hull: SystemHull, amounts: np.ndarray, rel_tol: float = 0.05
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Electrochemical windows (reduction V, oxidation V vs Li/Li+, method ``"zero"``
+    or ``"sign change"``) of compositions at their hull energy.
+
+    ``amounts`` (n, n_elements) are atoms per formula unit in the hull's element
+    order. Same rule as :meth:`ssbml.stability.hull_lp.HullLP.window`.
+    """
+    j = hull.elements.index("Li")
+    n_li = amounts[:, j]
+    p = amounts / amounts.sum(axis=1, keepdims=True)
+    lo, hi = _mu_li_range(hull, p, j)
+    zero = (hi - lo) > MIN_ZERO_WIDTH_V
+    red = -hi + 0.0
+    ox = -lo + 0.0
+    if (~zero).any():
+        rows = np.flatnonzero(~zero)
+        sub = amounts[rows]
+        plus = sub.copy()
+        plus[:, j] += rel_tol * n_li[rows]
+        minus = sub.copy()
+        minus[:, j] -= rel_tol * n_li[rows]
+        _, hi_plus = _mu_li_range(hull, plus / plus.sum(axis=1, keepdims=True), j)
+        lo_minus, _ = _mu_li_range(hull, minus / minus.sum(axis=1, keepdims=True), j)
+        red[rows] = -hi_plus + 0.0
+        ox[rows] = -lo_minus + 0.0
+    method = np.where(zero, "zero", "sign change")
+    return red, ox, method
+
+
+def mutual_reactions(
+    hull: SystemHull,
+    c1: np.ndarray,
+    c2: np.ndarray,
+    *,
+    with_products: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Most negative mutual reaction energy (eV/atom of mixture) of each row of ``c1``
+    (fractions, n x d) with the single composition ``c2`` (fractions, d), both at their
+    hull energies; returns (energy <= 0, x = atomic fraction of ``c1`` at the minimum or
+    NaN when they do not react, products or None).
+
+    The envelope ``F(x) = max_f [x u_f + (1 - x) v_f]`` with ``u_f = mu_f . c1 - E(c1)``
+    and ``v_f = mu_f . c2 - E(c2)`` is convex with F(0) = F(1) = 0; its minimum on (0, 1)
+    is found by bisection on the sign of the active line's slope, then taken exactly at
+    the crossing of the two lines active on either side. Lines that can never reach the
+    envelope (below its lower bound ``max_f min(u_f, v_f)`` at both ends) are pruned
+    first, so the bisection runs on a few facets.
+    """
+    n = len(c1)
+    m1 = c1 @ hull.mu.T  # (n, f)
+    h1 = m1.max(axis=1, keepdims=True)
+    u = m1 - h1
+    m2 = hull.mu @ c2  # (f,)
+    v = np.broadcast_to(m2 - m2.max(), u.shape)
+    bound = np.minimum(u, v).max(axis=1, keepdims=True)
+    relevant = (np.maximum(u, v) >= bound - 1e-12).any(axis=0)
+    cols = np.flatnonzero(relevant)
+    a = (u - v)[:, cols]  # slopes
+    b = v[:, cols]  # intercepts
+    lo = np.zeros(n)
+    hi = np.ones(n)
+    rows = np.arange(n)
+    for _ in range(_BISECTIONS):
+        mid = 0.5 * (lo + hi)
+        k = np.argmax(a * mid[:, None] + b, axis=1)
+        up = a[rows, k] > 0  # the envelope rises at mid: minimum to the left
+        hi = np.where(up, mid, hi)
+        lo = np.where(up, lo, mid)
+    i = np.argmax(a * lo[:, None] + b, axis=1)
+    k = np.argmax(a * hi[:, None] + b, axis=1)
+    ai, bi, ak, bk = a[rows, i], b[rows, i], a[rows, k], b[rows, k]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x = np.where(np.abs(ai - ak) > 1e-15, (bk - bi) / (ai - ak), 0.5 * (lo + hi))
+    x = np.clip(np.nan_to_num(x, nan=0.5), 0.0, 1.0)
+    energy = (a * x[:, None] + b).max(axis=1)
+    reacts = energy < -1e-9  # eV/atom; at x = 0 or 1 the mutual energy is 0 by definition
+    energy = np.where(reacts, energy, 0.0)
+    x = np.where(reacts, x, np.nan)
+    products = None
+    if with_products:
+        products = np.full(n, "no reaction", dtype=object)
+        if reacts.any():
+            r = np.flatnonzero(reacts)
+            p = x[r, None] * c1[r] + (1 - x[r, None]) * c2[None, :]
+            _, facet = hull.hull_energy(p)
+            products[r] = hull.products(p, facet)
+    return energy, x, products
+
+
+MAX_REACTION_ELEMENTS = 10
+"""Most elements in an electrolyte + electrode system for which reactions are computed
+(larger hulls take minutes to build); beyond it the reaction is NaN with a reason."""
+
+SOURCE_EXACT = "exact"
+SOURCE_PHASE_DIAGRAM = "phase diagram"
+SOURCE_LEARNED = "learned"
+
+SOURCE_MEANING = {
+    SOURCE_EXACT: (
+        "a reference compound: its own DFT formation energy from the Materials Project "
+        "table, in the phase diagram of its chemical system"
+    ),
+    SOURCE_PHASE_DIAGRAM: (
+        "not a reference compound (doped or off-stoichiometric): placed at the hull "
+        "energy of its chemical system's phase diagram; window and mutual reaction "
+        "energies are exact for that energy, energy above hull and decomposition energy "
+        "are unknown (n/a)"
+    ),
+    SOURCE_LEARNED: (
+        "the reference table does not cover the chemical system: ssbml's learned "
+        "stability model, with its 90 % interval"
+    ),
+}
+"""What each ``stability_source`` value means (shown in reports and the CLI)."""
+
+
+def rxn_column(electrode: str) -> str:
+    """Column name of the mutual reaction energy (meV/atom) with ``electrode``."""
+    return f"rxn_{electrode}_meV_atom"
+
+
+def _present_groups(amounts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    present = amounts > 0
+    uniq, inv = np.unique(present, axis=0, return_inverse=True)
+    return uniq, inv.ravel()
+
+
+def covered(elements, *, max_elements: int | None = None) -> str | None:
+    """None when the reference table covers the chemical system of ``elements``, else
+    the reason it does not."""
+    from ssbml.data.thermo import thermo_table
+    from ssbml.stability.reference import MAX_ELEMENTS
+
+    limit = MAX_ELEMENTS if max_elements is None else max_elements
+    missing = sorted(set(elements) - thermo_table().elements)
+    if missing:
+        return f"element(s) {', '.join(missing)} in no compound of the reference table"
+    if len(set(elements)) > limit:
+        return f"{len(set(elements))} elements (at most {limit})"
+    return None
+
+
+def stability_table(
+    amounts: np.ndarray,
+    elements: tuple[str, ...],
+    *,
+    electrodes: tuple[str, ...] = ("Li", "LiCoO2"),
+    exclude: frozenset[str] = frozenset(),
+    rel_tol: float = 0.05,
+    products: bool = True,
+) -> pd.DataFrame:
+    """Phase-diagram stability of every composition (rows of ``amounts``, atoms per
+    formula unit in the columns ``elements``), one hull per chemical system.
+
+    Columns: ``reduction_V``, ``oxidation_V`` (V vs Li/Li+), ``window_method``,
+    ``equilibrium_phases`` (at the hull energy), ``e_above_hull_meV_atom`` and
+    ``decomposition_energy_meV_atom`` (reference compounds only, else NaN), per
+    electrode ``rxn_<E>_meV_atom`` (mutual, <= 0), ``rxn_<E>_total_meV_atom``
+    (including the electrolyte's own decomposition energy at the same ratio),
+    ``rxn_<E>_ratio`` (electrolyte atomic fraction; NaN = no reaction), and
+    ``stability_source`` (``exact``, ``phase diagram``, or ``uncovered: <reason>``
+    for rows the reference cannot handle, whose numbers are NaN). Compositions whose
+    reduced formula is in the reference table are recognised as reference compounds.
+    """
+    import pandas as pd
+
+    from ssbml.stability.interface import get_electrode
+    from ssbml.stability.reference import normalize_excluded
+
+    exclude = normalize_excluded(exclude)
+    n = len(amounts)
+    nan = np.full(n, np.nan)
+    out: dict[str, np.ndarray] = {
+        "reduction_V": nan.copy(),
+        "oxidation_V": nan.copy(),
+        "window_method": np.full(n, None, dtype=object),
+        "equilibrium_phases": np.full(n, None, dtype=object),
+        "e_above_hull_meV_atom": nan.copy(),
+        "decomposition_energy_meV_atom": nan.copy(),
+        "stability_source": np.full(n, "", dtype=object),
+    }
+    elecs = [get_electrode(e) for e in electrodes]
+    for e in elecs:
+        for suffix in ("_meV_atom", "_total_meV_atom", "_ratio"):
+            out[f"rxn_{e.name}{suffix}"] = nan.copy()
+    amounts = np.asarray(amounts, dtype=float)
+    # eV/atom above the hull, reference compounds only
+    own_excess = _apply_reference(out, amounts, elements, exclude)
+    masks, group = _present_groups(amounts)
+    for g, mask in enumerate(masks):
+        rows = np.flatnonzero(group == g)
+        system = tuple(el for el, m in zip(elements, mask, strict=True) if m)
+        why = covered(system)
+        if why is not None:
+            out["stability_source"][rows] = f"uncovered: {why}"
+            continue
+        hull = hull_of(system, exclude)
+        am = _reorder(amounts[rows], elements, hull.elements)
+        red, ox, method = windows(hull, am, rel_tol)
+        out["reduction_V"][rows], out["oxidation_V"][rows] = red, ox
+        out["window_method"][rows] = method
+        p = am / am.sum(axis=1, keepdims=True)
+        if products:
+            _, facet = hull.hull_energy(p)
+            out["equilibrium_phases"][rows] = hull.products(p, facet)
+        src = out["stability_source"]
+        src[rows] = np.where(src[rows] == SOURCE_EXACT, SOURCE_EXACT, SOURCE_PHASE_DIAGRAM)
+        for e in elecs:
+            e_system = tuple(sorted(set(system) | {el.symbol for el in e.composition.elements}))
+            col = f"rxn_{e.name}"
+            why = covered(e_system, max_elements=MAX_REACTION_ELEMENTS)
+            if why is not None:
+                continue
+            ehull = hull if e_system == hull.elements else hull_of(e_system, exclude)
+            c1 = _reorder(amounts[rows], elements, ehull.elements)
+            c1 = c1 / c1.sum(axis=1, keepdims=True)
+            c2 = np.array([e.composition.get_atomic_fraction(el) for el in ehull.elements])
+            energy, x, _ = mutual_reactions(ehull, c1, c2)
+            out[f"{col}_meV_atom"][rows] = 1000.0 * energy + 0.0
+            out[f"{col}_ratio"][rows] = x
+            total = energy - np.nan_to_num(x) * own_excess[rows]
+            out[f"{col}_total_meV_atom"][rows] = 1000.0 * total + 0.0
+    return pd.DataFrame(out)
+
+
+def _reorder(amounts: np.ndarray, elements: tuple[str, ...], target: tuple[str, ...]):
+    col = {el: k for k, el in enumerate(elements)}
+    out = np.zeros((amounts.shape[0], len(target)))
+    for j, el in enumerate(target):
+        k = col.get(el)
+        if k is not None:
+            out[:, j] = amounts[:, k]
+    return out
+
+
+_MULTIPLIERS = (1, 2, 3, 4, 5, 6, 8, 10)
+
+
+def integer_formula_rows(amounts: np.ndarray, tol: float = 1e-6) -> np.ndarray:
+    """Rows whose amounts become whole numbers with a multiplier up to 10 (only those
+    can be reference compounds)."""
+    ok = np.zeros(len(amounts), dtype=bool)
+    for m in _MULTIPLIERS:
+        scaled = amounts * m
+        ok |= (np.abs(scaled - np.round(scaled)) < tol).all(axis=1)
+    return np.flatnonzero(ok)
+
+
+def _apply_reference(
+    out: dict, amounts: np.ndarray, elements: tuple[str, ...], exclude: frozenset[str]
+) -> np.ndarray:
+    """Mark reference compounds ``exact`` and fill their energy above hull and
+    decomposition energy (meV/atom); returns their excess over the hull (eV/atom).
+
+    Distinct integer compositions are looked up once each."""
+    import warnings
+
+    from pymatgen.core import Composition
+
+    from ssbml.data.thermo import thermo_table
+    from ssbml.stability.decomposition import decomposition
+    from ssbml.stability.reference import StabilityInputError, phase_diagram
+
+    table = thermo_table()
+    excess = np.zeros(len(amounts))
+    rows = integer_formula_rows(amounts)
+    if rows.size == 0:
+        return excess
+    uniq, inv = np.unique(np.round(amounts[rows], 6), axis=0, return_inverse=True)
+    inv = inv.ravel()
+    for u, vec in enumerate(uniq):
+        comp = Composition({el: float(v) for el, v in zip(elements, vec, strict=True) if v > 0})
+        red = comp.reduced_formula
+        if red in exclude or table.lookup(red) is None:
+            continue
+        try:
+            pd_ = phase_diagram((el.symbol for el in comp.elements), exclude=exclude)
+            d = decomposition(red, pd=pd_)
+        except (StabilityInputError, RuntimeError, ValueError) as err:
+            warnings.warn(
+                f"exact stability of {red} failed ({err}); placed at the hull energy instead",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+            continue
+        hit = rows[inv == u]
+        out["e_above_hull_meV_atom"][hit] = d.e_above_hull_meV_atom
+        out["decomposition_energy_meV_atom"][hit] = d.decomposition_energy_meV_atom
+        out["stability_source"][hit] = SOURCE_EXACT
+        excess[hit] = d.e_above_hull_meV_atom / 1000.0
+    return excess
