@@ -55,11 +55,20 @@ def test_several_formulas_json_is_a_list(mirror):
     assert [r["formula"] for r in reports] == ["Li3PS4", "Li2O"]
 
 
+def test_uncovered_system_is_learned_and_marked(mirror):
+    """Xe is in no compound of the reference: the learned model answers, marked so."""
+    result = runner.invoke(app, ["stability", "LiXe", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert set(report["source"].values()) == {"learned"}
+    assert "Xe" in report["note"]
+
+
 @pytest.mark.parametrize(
     ("args", "message"),
     [
         (["NaCl"], "no Li"),
-        (["LiXe"], "Xe"),
+        (["LiQq"], "Qq"),
         (["Li3PS4", "-e", "FooBar"], "FooBar"),
         (["Li3PS4", "--rel-tol", "2"], "rel-tol"),
     ],

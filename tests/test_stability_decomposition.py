@@ -42,7 +42,7 @@ def test_metastable_compound(mirror):
 
 def test_not_in_reference(mirror):
     d = decomposition("Li1.3Al0.3Ti1.7(PO4)3")
-    assert d.source == "not in reference"
+    assert d.source == "phase diagram"
     assert math.isnan(d.e_above_hull_meV_atom) and math.isnan(d.e_form_eV_atom)
     assert {"LiTi2(PO4)3", "AlPO4", "Li3PO4"} == set(d.products)
     assert d.hull_energy_eV_atom < -2.5

@@ -100,12 +100,14 @@ def window_plot(table: pd.DataFrame, n: int = 15):
     fig, ax = plt.subplots(figsize=(7.5, 1.4 + 0.35 * max(len(top), 1)), dpi=110)
     y = np.arange(len(top))[::-1]
     red, ox = top["reduction_V"].to_numpy(float), top["oxidation_V"].to_numpy(float)
-    exact = (top.get("stability_source", pd.Series("", index=top.index)) == "exact").to_numpy()
-    ax.barh(y[~exact], (ox - red)[~exact], left=red[~exact], color="C2", alpha=0.55,
-            height=0.6, label="learned")
+    source = top.get("stability_source", pd.Series("", index=top.index)).astype(str)
+    exact = (source != "learned").to_numpy()
+    if (~exact).any():
+        ax.barh(y[~exact], (ox - red)[~exact], left=red[~exact], color="C2", alpha=0.55,
+                height=0.6, label="learned")
     if exact.any():
         ax.barh(y[exact], (ox - red)[exact], left=red[exact], color="C2", height=0.6,
-                label="exact (phase diagram)")
+                label="phase diagram / exact")
     for lim in ("reduction_V", "oxidation_V"):
         lo, hi = f"{lim}_lower", f"{lim}_upper"
         if {lo, hi} <= set(top.columns):

@@ -194,6 +194,12 @@ def charged_potential_V(electrode: str | Electrode, *, exclude: tuple[str, ...] 
     elec = electrode if isinstance(electrode, Electrode) else get_electrode(electrode)
     if not [el for el in elec.composition.elements if el.symbol != LI]:
         return 0.0
+    if LI not in {el.symbol for el in elec.composition.elements}:
+        raise StabilityInputError(
+            elec.name,
+            "has no Li, so no delithiation onset can be computed; the open-to-Li reaction "
+            "needs an explicit potential (potential_V)",
+        )
     pd = phase_diagram((el.symbol for el in elec.composition.elements), exclude=exclude)
     return float(electrochemical_window(elec.formula, pd=pd).oxidation_V)
 
@@ -242,7 +248,10 @@ def interface_reaction(
                 raise StabilityInputError(
                     elec.name, "open-to-Li reaction with Li metal is the closed reaction at 0 V"
                 )
-            onset = charged_potential_V(elec, exclude=exclude)
+            if potential_V is None or LI in {el.symbol for el in ecomp.elements}:
+                onset = charged_potential_V(elec, exclude=exclude)
+            else:
+                onset = np.inf
             if potential_V is None:
                 voltage = onset
                 potential_source = (
