@@ -149,7 +149,8 @@ def _exact_report(
         reactions.append(r.to_dict())
         has_host = any(el.symbol != "Li" for el in e.composition.elements)
         if open_to_li and has_host:
-            reactions.append(interface_reaction(comp, e, open_to_li=True, exclude=exclude).to_dict())
+            opened = interface_reaction(comp, e, open_to_li=True, exclude=exclude)
+            reactions.append(opened.to_dict())
     suspects = suspect_phases([el.symbol for el in comp.elements], exclude=exclude)
     seen = set(window.reduction_products) | set(window.oxidation_products) | set(dec.products)
     src_w, src_d = window.source, dec.source

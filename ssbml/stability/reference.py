@@ -176,7 +176,9 @@ def normalize_excluded(phases: Iterable[str]) -> frozenset[str]:
         except Exception:  # noqa: BLE001 - pymatgen raises several types
             raise StabilityInputError(text, "excluded phase is not a formula") from None
         if comp.is_element:
-            raise StabilityInputError(text, "an element cannot be excluded (it is a reference state)")
+            raise StabilityInputError(
+                text, "an element cannot be excluded (it is a reference state)"
+            )
         out.add(comp.reduced_formula)
     return frozenset(out)
 
