@@ -49,7 +49,7 @@ __all__ = [
 ACTIVE_TOL_EV = 1e-9
 """eV/atom: a facet plane within this of the hull energy supports the hull at ``p``."""
 
-_BISECTIONS = 52
+_MAX_CUTS = 64
 
 
 @dataclass(frozen=True)
@@ -180,6 +180,59 @@ def windows(
     return red, ox, method
 
 
+def _envelope_minimum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """x in [0, 1] minimizing ``max_k (a[:, k] x + b[:, k])`` for every row, exactly.
+
+    Cutting planes in 1D: keep the steepest-descending line active at the left end
+    (slope <= 0) and the steepest-ascending one active at the right end (slope >= 0);
+    their crossing ``x*`` minimizes the maximum of the two, a lower bound of the
+    envelope. If the envelope equals that bound at ``x*`` it is the minimum; otherwise
+    the line active at ``x*`` replaces the one on its side. Each line enters at most
+    once, so this ends after a few steps (at most :data:`_MAX_CUTS`, then bisection
+    finishes the rare rest).
+    """
+    n, k = a.shape
+    rows = np.arange(n)
+    at0 = b  # values at x = 0
+    at1 = a + b
+    top0 = at0.max(axis=1, keepdims=True)
+    top1 = at1.max(axis=1, keepdims=True)
+    left = np.argmin(np.where(at0 >= top0 - 1e-14, a, np.inf), axis=1)
+    right = np.argmax(np.where(at1 >= top1 - 1e-14, a, -np.inf), axis=1)
+    x = np.full(n, np.nan)
+    x[a[rows, left] >= 0] = 0.0  # rises from the left end: minimum at x = 0
+    x[a[rows, right] <= 0] = 1.0  # still falls at the right end: minimum at x = 1
+    todo = np.flatnonzero(np.isnan(x))
+    for _ in range(_MAX_CUTS):
+        if todo.size == 0:
+            break
+        li, ri = left[todo], right[todo]
+        al, bl, ar, br = a[todo, li], b[todo, li], a[todo, ri], b[todo, ri]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            xs = np.where(np.abs(al - ar) > 1e-15, (br - bl) / (al - ar), 0.5)
+        xs = np.clip(xs, 0.0, 1.0)
+        vals = a[todo] * xs[:, None] + b[todo]
+        k_star = np.argmax(vals, axis=1)
+        f = vals[np.arange(todo.size), k_star]
+        bound = np.maximum(al * xs + bl, ar * xs + br)
+        done = f <= bound + 1e-13
+        x[todo[done]] = xs[done]
+        up = a[todo, k_star] > 0
+        right[todo[~done & up]] = k_star[~done & up]
+        left[todo[~done & ~up]] = k_star[~done & ~up]
+        todo = todo[~done]
+    if todo.size:  # pathological rows: bisection on the slope of the active line
+        lo, hi = np.zeros(todo.size), np.ones(todo.size)
+        sub_a, sub_b = a[todo], b[todo]
+        idx = np.arange(todo.size)
+        for _ in range(60):
+            mid = 0.5 * (lo + hi)
+            up = sub_a[idx, np.argmax(sub_a * mid[:, None] + sub_b, axis=1)] > 0
+            hi, lo = np.where(up, mid, hi), np.where(up, lo, mid)
+        x[todo] = 0.5 * (lo + hi)
+    return x
+
+
 def mutual_reactions(
     hull: SystemHull,
     c1: np.ndarray,
@@ -194,37 +247,22 @@ def mutual_reactions(
 
     The envelope ``F(x) = max_f [x u_f + (1 - x) v_f]`` with ``u_f = mu_f . c1 - E(c1)``
     and ``v_f = mu_f . c2 - E(c2)`` is convex with F(0) = F(1) = 0; its minimum on (0, 1)
-    is found by bisection on the sign of the active line's slope, then taken exactly at
-    the crossing of the two lines active on either side. Lines that can never reach the
-    envelope (below its lower bound ``max_f min(u_f, v_f)`` at both ends) are pruned
-    first, so the bisection runs on a few facets.
+    is found exactly by 1D cutting planes (:func:`_envelope_minimum`). Lines that can
+    never reach the envelope (below its lower bound ``max_f min(u_f, v_f)`` at both
+    ends) are pruned first.
     """
     n = len(c1)
     m1 = c1 @ hull.mu.T  # (n, f)
     h1 = m1.max(axis=1, keepdims=True)
     u = m1 - h1
     m2 = hull.mu @ c2  # (f,)
-    v = np.broadcast_to(m2 - m2.max(), u.shape)
-    bound = np.minimum(u, v).max(axis=1, keepdims=True)
-    relevant = (np.maximum(u, v) >= bound - 1e-12).any(axis=0)
+    v = m2 - m2.max()
+    bound = np.minimum(u, v[None, :]).max(axis=1, keepdims=True)
+    relevant = (np.maximum(u, v[None, :]) >= bound - 1e-12).any(axis=0)
     cols = np.flatnonzero(relevant)
-    a = (u - v)[:, cols]  # slopes
-    b = v[:, cols]  # intercepts
-    lo = np.zeros(n)
-    hi = np.ones(n)
-    rows = np.arange(n)
-    for _ in range(_BISECTIONS):
-        mid = 0.5 * (lo + hi)
-        k = np.argmax(a * mid[:, None] + b, axis=1)
-        up = a[rows, k] > 0  # the envelope rises at mid: minimum to the left
-        hi = np.where(up, mid, hi)
-        lo = np.where(up, lo, mid)
-    i = np.argmax(a * lo[:, None] + b, axis=1)
-    k = np.argmax(a * hi[:, None] + b, axis=1)
-    ai, bi, ak, bk = a[rows, i], b[rows, i], a[rows, k], b[rows, k]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        x = np.where(np.abs(ai - ak) > 1e-15, (bk - bi) / (ai - ak), 0.5 * (lo + hi))
-    x = np.clip(np.nan_to_num(x, nan=0.5), 0.0, 1.0)
+    b = np.broadcast_to(v[cols], (n, cols.size))  # intercepts
+    a = u[:, cols] - b  # slopes
+    x = _envelope_minimum(a, b)
     energy = (a * x[:, None] + b).max(axis=1)
     reacts = energy < -1e-9  # eV/atom; at x = 0 or 1 the mutual energy is 0 by definition
     energy = np.where(reacts, energy, 0.0)
