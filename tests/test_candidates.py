@@ -79,7 +79,7 @@ def test_every_candidate_is_charge_neutral(parent, dopants):
 def test_compensation_amounts_are_right():
     cands = generate_doped(
         "Li7La3Zr2O12", ["Ta", "Al"], amounts=[0.5, 1.75], max_dopants=1, min_li=0,
-        max_site_fraction=1, max_dopant=10,
+        max_site_fraction=1, solubility_cap=10,
     )
     formulas = dict(zip(cands.labels["doping"], cands.fractions.to_formulas(), strict=True))
     # Ta5+ on Zr4+: one Li vacancy per Ta; Al3+ on Li+: Al replaces Li and two vacancies
@@ -199,7 +199,7 @@ def test_caps_and_every_rejected_candidate_has_a_reason():
     ta_nb = rej[rej["doping"] == "Ta@Zr:0.5+Nb@Zr:0.6"].iloc[0]
     assert ta_nb["reason"] == "replaces 0.55 of site Zr, above the cap 0.5"
     # caps are overridable: no cap on the total, half the Zr site as before
-    loose = generate_doped("Li7La3Zr2O12", ["Ta", "Nb", "Al", "Ga"], max_dopant=10)
+    loose = generate_doped("Li7La3Zr2O12", ["Ta", "Nb", "Al", "Ga"], solubility_cap=10)
     assert len(loose) > len(cands) and loose.labels["li_per_formula"].min() >= 4.9 - 1e-9
     tight = generate_doped("Li3PS4", ["Si"], amounts=[0.2, 0.4], max_site_fraction=0.3)
     assert list(tight.labels["doping"]) == ["", "Si@P:0.2"]
@@ -243,7 +243,7 @@ def test_rejected_table_survives_concat_and_take():
         ("Li3PS4", ["Si"], {"min_li": -1}, "min_li (Li atoms per formula unit) must be"),
         ("Li3PS4", ["Si"], {"min_li": float("nan")}, "min_li (Li atoms"),
         ("Li3PS4", ["Si"], {"max_site_fraction": 1.5}, "max_site_fraction (of a site) must be"),
-        ("Li3PS4", ["Si"], {"max_dopant": float("inf")}, "max_dopant (dopant atoms"),
+        ("Li3PS4", ["Si"], {"solubility_cap": float("inf")}, "solubility_cap (dopant atoms"),
         ("Li3PS4", ["Cl"], {"min_li": 3.5}, "rejected: 11 min_li"),
         ("NaCl", ["K"], {}, "no Li"),
         ("Li0.01Al0.99O1.5", ["Mg"], {"sites": {"Mg": "Li"}, "fractions": [1.0]}, ""),

@@ -95,7 +95,7 @@ def screen(
     max_site_fraction: float = typer.Option(
         None, help="Most of one site the dopants may replace (default 0.5)."
     ),
-    max_dopant: float = typer.Option(
+    solubility_cap: float = typer.Option(
         None,
         help="Solubility cap: most dopant atoms per formula unit in total (default: 1.2 "
         "for Li7La3Zr2O12, none otherwise).",
@@ -186,7 +186,7 @@ def screen(
             exact_stability=exact,
             dopant_amounts=per_dopant,
             max_site_fraction=max_site_fraction,
-            max_dopant=max_dopant,
+            solubility_cap=solubility_cap,
             **_min_li(min_li),
         )
         criteria = RankingCriteria(

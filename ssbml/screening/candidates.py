@@ -24,8 +24,8 @@ not made but listed in ``Candidates.rejected`` with every reason:
   for Li3PS4): Li-poor garnets and thiophosphates lose the carriers they are screened for;
 * ``site_cap``: dopants replace more than ``max_site_fraction`` of one site (default
   :data:`DEFAULT_MAX_SITE_FRACTION` = 0.5: beyond half a site it is another host);
-* ``solubility_cap``: total dopant atoms per formula unit above ``max_dopant`` (no cap by
-  default; 1.2 for Li7La3Zr2O12, :data:`PARENT_RULES`).
+* ``solubility_cap``: total dopant atoms per formula unit above ``solubility_cap`` (no
+  cap by default; 1.2 for Li7La3Zr2O12, :data:`PARENT_RULES`).
 
 The site of each dopant is, in order: the user's choice (``{"Al": "Li"}``), a
 literature assignment for well-studied parents (e.g. Al and Ga on the Li site of
@@ -94,7 +94,7 @@ class ParentRules:
     reduced formula), the solubility cap and the site cap; ``source`` says where from."""
 
     amounts: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
-    max_dopant: float | None = None
+    solubility_cap: float | None = None
     max_site_fraction: float = DEFAULT_MAX_SITE_FRACTION
     min_li_fraction: float = DEFAULT_MIN_LI_FRACTION
     source: str = ""
@@ -114,7 +114,7 @@ PARENT_RULES: dict[str, ParentRules] = {
             "Nb": _GARNET_ZR_SITE,
             "Sb": _GARNET_ZR_SITE,
         },
-        max_dopant=1.2,
+        solubility_cap=1.2,
         source="Geiger et al., Inorg. Chem. 50, 1089 (2011); Bernuy-Lopez et al., Chem. "
         "Mater. 26, 3610 (2014); Li, Han, Wang, Xie and Goodenough, J. Mater. Chem. 22, "
         "15357 (2012)",
@@ -322,7 +322,7 @@ def _empty_rejected() -> pd.DataFrame:
 class _Limits:
     min_li: float
     max_site_fraction: float
-    max_dopant: float | None
+    solubility_cap: float | None
 
 
 def _apply(
@@ -365,9 +365,10 @@ def _checks(
         over = (used <= n + 1e-9) & (used > limits.max_site_fraction * n + 1e-9)
         out.append(("site_cap", over, used / n, "replaces ",
                     f" of site {s}, above the cap {limits.max_site_fraction:g}"))
-    if limits.max_dopant is not None:
-        out.append(("solubility_cap", total > limits.max_dopant + 1e-9, total, "total dopant ",
-                    f" per formula unit above the solubility cap {limits.max_dopant:g}"))
+    if limits.solubility_cap is not None:
+        cap = limits.solubility_cap
+        out.append(("solubility_cap", total > cap + 1e-9, total, "total dopant ",
+                    f" per formula unit above the solubility cap {cap:g}"))
     return out
 
 
@@ -537,7 +538,7 @@ def generate_doped(
     min_li: float | None = None,
     min_li_fraction: float | None = None,
     max_site_fraction: float | None = None,
-    max_dopant: float | None = None,
+    solubility_cap: float | None = None,
 ) -> Candidates:
     """All single and (up to ``max_dopants``) co-doped variants of ``parent``.
 
@@ -547,7 +548,7 @@ def generate_doped(
     site, 0 < f <= 1) is the legacy alternative to ``amounts``. Candidates breaking a
     rule (see the module docstring) go to ``Candidates.rejected`` with their reasons:
     ``min_li`` Li atoms per formula unit (default ``min_li_fraction`` x the parent's Li,
-    0.7), ``max_site_fraction`` of any one site (0.5) and ``max_dopant`` total dopant
+    0.7), ``max_site_fraction`` of any one site (0.5) and ``solubility_cap`` total dopant
     atoms per formula unit (per parent; none by default). Raises :class:`DopingError`
     for a bad option or when no candidate at all can be made.
     """
@@ -585,15 +586,15 @@ def generate_doped(
     _check_limit(min_li, "min_li (Li atoms per formula unit)")
     _check_limit(min_li_fraction, "min_li_fraction (of the parent's Li)")
     _check_limit(max_site_fraction, "max_site_fraction (of a site)", upper=1.0)
-    _check_limit(max_dopant, "max_dopant (dopant atoms per formula unit)")
+    _check_limit(solubility_cap, "solubility_cap (dopant atoms per formula unit)")
     parent_li = float(comp.element_composition["Li"])
     if min_li is None:
         fraction = rules.min_li_fraction if min_li_fraction is None else float(min_li_fraction)
         min_li = fraction * parent_li
     if max_site_fraction is None:
         max_site_fraction = rules.max_site_fraction
-    if max_dopant is None and rules.max_dopant is not None:
-        max_dopant = rules.max_dopant * factor
+    if solubility_cap is None and rules.solubility_cap is not None:
+        solubility_cap = rules.solubility_cap * factor
 
     parent_els = [el.symbol for el in comp.element_composition]
     # each new dopant is written right after the element whose site it takes
@@ -632,7 +633,7 @@ def generate_doped(
             )
         grids[a.dopant] = grid
 
-    limits = _Limits(float(min_li), float(max_site_fraction), max_dopant)
+    limits = _Limits(float(min_li), float(max_site_fraction), solubility_cap)
     blocks, labels = [], []
     rejected: list[_RejectedBlock] = []
     if include_parent:
@@ -680,7 +681,7 @@ def generate_doped(
     label_df.attrs["rules"] = {
         "min_li": float(min_li),
         "max_site_fraction": float(max_site_fraction),
-        "max_dopant": None if max_dopant is None else float(max_dopant),
+        "solubility_cap": None if solubility_cap is None else float(solubility_cap),
         "amounts": {d: g.tolist() for d, g in grids.items()},
         "source": rules.source,
     }

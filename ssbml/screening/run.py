@@ -42,7 +42,7 @@ class ScreenSpec:
     """What to screen. Either ``parent`` + ``dopants`` (doped variants on a grid of
     dopant atoms per formula unit, see :func:`~ssbml.screening.candidates.generate_doped`
     for ``amounts``, ``dopant_amounts``, the legacy site ``fractions`` and the candidate
-    rules ``min_li``, ``min_li_fraction``, ``max_site_fraction``, ``max_dopant``) or
+    rules ``min_li``, ``min_li_fraction``, ``max_site_fraction``, ``solubility_cap``) or
     ``input_file`` (CSV or Parquet with a ``composition`` column)."""
 
     parent: str | None = None
@@ -60,7 +60,7 @@ class ScreenSpec:
     min_li: float | None = None
     min_li_fraction: float | None = None
     max_site_fraction: float | None = None
-    max_dopant: float | None = None
+    solubility_cap: float | None = None
 
     def __post_init__(self) -> None:
         if (self.parent is None) == (self.input_file is None):
@@ -164,7 +164,7 @@ def build_candidates(spec: ScreenSpec) -> tuple[Candidates, pd.DataFrame]:
         min_li=spec.min_li,
         min_li_fraction=spec.min_li_fraction,
         max_site_fraction=spec.max_site_fraction,
-        max_dopant=spec.max_dopant,
+        solubility_cap=spec.solubility_cap,
     )
     return cands, pd.DataFrame(columns=["row", "input", "reason", "field"])
 
