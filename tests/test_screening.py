@@ -65,8 +65,13 @@ def test_screen_ranks_writes_and_reports(models_dir, tmp_path):
         SPEC, tmp_path / "out", models_dir=models_dir, criteria=RankingCriteria(min_log10_sigma=-5)
     )
     table = result.table
-    assert len(table) == 372 and table["candidate_id"].is_unique
-    assert table["rank"].tolist() == list(range(1, 373))
+    assert len(table) == 528 and table["candidate_id"].is_unique
+    assert table["rank"].tolist() == list(range(1, 529))
+    assert table["li_per_formula"].min() >= 4.9 - 1e-9  # 70 % of the parent's Li
+    # the grid points not made are listed with a reason
+    not_made = pd.read_csv(tmp_path / "out" / "rejected_candidates.csv")
+    assert len(not_made) == 105 and not_made["reason"].notna().all()
+    assert not set(not_made["doping"]) & set(table["doping"])
     passing = table[table["passes_filters"]]
     assert (passing["log10_sigma"] >= -5).all()
     assert passing["score"].is_monotonic_decreasing
@@ -192,7 +197,8 @@ def test_screening_run_is_tracked(models_dir, tmp_path, mlflow_uri):
 
     result = screen(SPEC, tmp_path / "t", models_dir=models_dir, track=True)
     run = mlflow.MlflowClient(mlflow_uri).get_run(result.run_id)
-    assert run.data.metrics["n_candidates"] == 372
+    assert run.data.metrics["n_candidates"] == 528
+    assert run.data.metrics["n_rejected_candidates"] == 105
     assert run.data.params["parent"] == "Li7La3Zr2O12"
     assert "model_sha256.conductivity" in run.data.tags
     artifacts = {a.path for a in mlflow.MlflowClient(mlflow_uri).list_artifacts(result.run_id)}
@@ -250,6 +256,19 @@ def test_cli_bad_inputs_are_clear(models_dir, tmp_path):
     assert r.exit_code == 2 and "--parent" in r.output
     r = runner.invoke(app, [*base, "--parent", "Li3PS4", "--dopants", "Si", "--site", "Si"])
     assert r.exit_code != 0 and "DOPANT=SITE" in r.output
+    pd_ = [*base, "--parent", "Li3PS4", "--dopants", "Si"]
+    r = runner.invoke(app, [*pd_, "--amounts", "Si=0.1,-0.2"])
+    assert r.exit_code == 2 and "amounts for Si must be finite numbers > 0" in r.output
+    r = runner.invoke(app, [*pd_, "--amounts", "0.1,nan"])
+    assert r.exit_code == 2 and "amounts must be finite numbers > 0, got nan" in r.output
+    r = runner.invoke(app, [*pd_, "--amounts", "0.5,1.5"])
+    assert r.exit_code == 2 and "above the size of its site P" in r.output
+    r = runner.invoke(app, [*pd_, "--amounts", "0.1,x"])
+    assert r.exit_code != 0 and "comma-separated numbers" in r.output
+    r = runner.invoke(app, [*pd_, "--min-li", "lots"])
+    assert r.exit_code != 0 and "--min-li takes" in r.output
+    r = runner.invoke(app, [*pd_, "--max-site-fraction", "2"])
+    assert r.exit_code == 2 and "max_site_fraction (of a site) must be between 0 and 1" in r.output
     r = runner.invoke(
         app,
         [
@@ -297,7 +316,7 @@ def test_cli_screen_prints_the_top_table(models_dir, tmp_path):
 
 def test_shipped_models_screen_at_temperature_with_phase_diagram_stability(tmp_path):
     """The shipped models (as the README's main job uses them) at 373 K."""
-    spec = ScreenSpec(parent="Li3PS4", dopants=("Cl", "Si"), fractions=(0.1, 0.3),
+    spec = ScreenSpec(parent="Li3PS4", dopants=("Cl", "Si"), amounts=(0.1, 0.3),
                       temperature_K=373.15)
     table = screen(spec, tmp_path / "hot", report=True).table
     assert len(table) == 1 + 2 * 2 + 4
@@ -334,6 +353,29 @@ def test_live_lock_refuses_and_stale_lock_is_taken_over(models_dir, tmp_path):
     # the holder is dead now: its lock is stale and the run goes ahead
     (out / "chunks" / ".part-00001.parquet.dead.part").write_bytes(b"half written")
     result = screen(SPEC, out, models_dir=models_dir, report=False)
-    assert len(result.table) == 372
+    assert len(result.table) == 528
     assert not (out / ".lock").exists()
     assert not list((out / "chunks").glob(".*part"))
+
+
+def test_cli_amounts_and_candidate_rules(models_dir, tmp_path):
+    base = ["screen", "--parent", "Li7La3Zr2O12", "--dopants", "Al,Ta", "--models-dir",
+            str(models_dir), "--no-track", "--format", "csv", "--amounts", "Al=0.25",
+            "--amounts", "Ta=0.6"]
+    r = runner.invoke(app, [*base, "--min-li", "80%", "-o", str(tmp_path / "a")],
+                      terminal_width=200)
+    assert r.exit_code == 0, r.output
+    table = pd.read_csv(tmp_path / "a" / "candidates.csv")
+    assert sorted(table["doping"].fillna("")) == ["", "Al@Li:0.25", "Al@Li:0.25+Ta@Zr:0.6",
+                                                  "Ta@Zr:0.6"]
+    assert not (tmp_path / "a" / "rejected_candidates.csv").exists()
+    # Li5.65Al0.25La3Zr1.4Ta0.6O12 is below 6 Li per formula unit: listed, not made
+    r = runner.invoke(app, [*base, "--min-li", "6", "-o", str(tmp_path / "b")],
+                      terminal_width=200)
+    assert r.exit_code == 0, r.output
+    assert "1 grid point(s) not made (1 min_li)" in r.output
+    table = pd.read_csv(tmp_path / "b" / "candidates.csv")
+    assert len(table) == 3 and table["li_per_formula"].min() >= 6
+    not_made = pd.read_csv(tmp_path / "b" / "rejected_candidates.csv")
+    assert not_made["doping"].tolist() == ["Al@Li:0.25+Ta@Zr:0.6"]
+    assert not_made["reason"].iloc[0] == "Li 5.65 per formula unit below the minimum 6"

@@ -33,17 +33,22 @@ PARENTS = {
 
 def make_candidates(n: int):
     """At least ``n`` doped variants of five parent electrolytes (singles and pairs on a
-    fine grid of site fractions), truncated to exactly ``n``."""
+    fine grid of site fractions, kept only if they pass the candidate rules: minimum Li,
+    site and solubility caps), truncated to exactly ``n``."""
     from ssbml.screening.candidates import Candidates, generate_doped
 
-    for steps in (30, 45, 60, 80, 110, 150):
+    steps = 30
+    while True:
         grid = np.round(np.linspace(0.01, 0.6, steps), 4)
         parts = [
             generate_doped(parent, dopants.split(","), fractions=grid, max_dopants=2)
             for parent, dopants in PARENTS.items()
         ]
-        if sum(len(p) for p in parts) >= n:
+        made = sum(len(p) for p in parts)
+        if made >= n:
             break
+        # pairs dominate, so the count grows as steps**2
+        steps = int(steps * (n / made) ** 0.5 * 1.05) + 1
     allc = Candidates.concat(parts)
     rng = np.random.default_rng(0)
     keep = np.sort(rng.choice(len(allc), size=min(n, len(allc)), replace=False))

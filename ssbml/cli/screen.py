@@ -45,6 +45,43 @@ def _excluded(values: list[str]) -> tuple[str, ...]:
         raise typer.BadParameter(f"--exclude-phase {err}") from None
 
 
+def _amounts(values: list[str]) -> tuple[tuple[float, ...] | None, dict[str, tuple[float, ...]]]:
+    """``--amounts 0.1,0.2`` (every dopant) and ``--amounts Al=0.1,0.25`` (one dopant)."""
+    every: tuple[float, ...] | None = None
+    per: dict[str, tuple[float, ...]] = {}
+    for v in values:
+        dopant, sep, grid = v.rpartition("=")
+        if sep and not dopant.strip():
+            raise typer.BadParameter(f"--amounts takes 0.1,0.2 or DOPANT=0.1,0.2, got {v!r}")
+        what = f"--amounts {dopant.strip()}=" if sep else "--amounts"
+        numbers = _floats(grid, what)
+        if not numbers:
+            raise typer.BadParameter(f"{what} has no numbers, got {v!r}")
+        if sep:
+            per[dopant.strip()] = numbers
+        elif every is not None:
+            raise typer.BadParameter("--amounts without DOPANT= given twice")
+        else:
+            every = numbers
+    return every, per
+
+
+def _min_li(text: str | None) -> dict[str, float]:
+    """``--min-li 5`` (Li atoms per formula unit) or ``--min-li 70%`` (of the parent's Li)."""
+    if text is None:
+        return {}
+    t = text.strip()
+    try:
+        if t.endswith("%"):
+            return {"min_li_fraction": float(t[:-1]) / 100}
+        return {"min_li": float(t)}
+    except ValueError:
+        raise typer.BadParameter(
+            f"--min-li takes Li atoms per formula unit (5) or a share of the parent's Li "
+            f"(70%), got {text!r}"
+        ) from None
+
+
 def screen(
     parent: str = typer.Option(
         None, "--parent", "-p", help="Parent composition, e.g. Li7La3Zr2O12."
@@ -58,10 +95,30 @@ def screen(
     site: list[str] = typer.Option(
         [], "--site", help="Force a dopant's site: DOPANT=SITE (repeatable), e.g. Al=Li."
     ),
+    amounts: list[str] = typer.Option(
+        [],
+        help="Dopant atoms per formula unit: 0.05,0.1,0.2 for every dopant, or "
+        "DOPANT=0.1,0.25 for one (repeatable). Default: literature grids for known "
+        "parents (Al, Ga 0.05-0.4 on the Li site and Ta, Nb 0.1-1.0 on Zr of LLZO), "
+        "else 0.05-1.0.",
+    ),
     fractions: str = typer.Option(
         None,
-        help="Comma-separated fractions of the substituted site replaced "
-        "(default: 0.05 to 0.5 in steps of 0.05).",
+        help="Legacy grid instead of --amounts: comma-separated fractions of the "
+        "substituted site replaced.",
+    ),
+    min_li: str = typer.Option(
+        None,
+        help="Lowest Li per formula unit: atoms (5) or share of the parent's Li (70%, "
+        "the default).",
+    ),
+    max_site_fraction: float = typer.Option(
+        None, help="Most of one site the dopants may replace (default 0.5)."
+    ),
+    solubility_cap: float = typer.Option(
+        None,
+        help="Solubility cap: most dopant atoms per formula unit in total (default: 1.2 "
+        "for Li7La3Zr2O12, none otherwise).",
     ),
     max_dopants: int = typer.Option(
         2, min=1, max=4, help="Most dopants combined in one candidate."
@@ -147,6 +204,9 @@ def screen(
             raise typer.BadParameter("--window takes LOW,HIGH in V, e.g. 0.5,4.0")
         # without --fractions the spec keeps its own default grid
         grid = {} if fractions is None else {"fractions": _floats(fractions, "--fractions")}
+        every, per_dopant = _amounts(amounts)
+        if every is not None:
+            grid["amounts"] = every
         spec = ScreenSpec(
             parent=parent,
             dopants=tuple(d.strip() for d in dopants.split(",") if d.strip()) if dopants else (),
@@ -159,6 +219,10 @@ def screen(
             exact_stability=exact,
             electrodes=_electrodes(electrode),
             exclude_phases=_excluded(exclude_phase),
+            dopant_amounts=per_dopant,
+            max_site_fraction=max_site_fraction,
+            solubility_cap=solubility_cap,
+            **_min_li(min_li),
         )
         criteria = RankingCriteria(
             min_log10_sigma=min_log10_sigma,
@@ -206,6 +270,14 @@ def screen(
         )
         for r in result.rejected.head(10).itertuples():
             err.print(f"  row {r.row}: {r.input!r}: {r.reason}", highlight=False)
+    rc = result.rejected_candidates
+    if rc is not None and len(rc):
+        counts = ", ".join(f"{n} {rule}" for rule, n in rc["rule"].value_counts().items())
+        err.print(
+            f"{len(rc):,} grid point(s) not made ({counts}); reasons in "
+            f"{result.out_dir / 'rejected_candidates.csv'}",
+            highlight=False,
+        )
     console.print(
         f"results: {result.out_dir / f'candidates.{fmt}'}; report: "
         f"{result.out_dir / 'report.html'}"

@@ -1,16 +1,39 @@
 """Candidate compositions: charge-neutral substitutional doping of a parent electrolyte.
 
-A dopant D (oxidation state q_D) replaces a fraction f of site S (oxidation state q_S,
-amount n_S per formula unit), so x = f * n_S atoms of D enter. The charge this adds,
+A dopant D (oxidation state q_D) replaces x atoms per formula unit of site S (oxidation
+state q_S, n_S atoms per formula unit as the parent is written). The charge this adds,
 x * (q_D - q_S), is compensated by Li vacancies (positive) or Li interstitials
 (negative): Li changes by -x * (q_D - q_S); on the Li site itself the substituted Li is
-removed too. Every candidate is therefore charge-neutral by construction, and one whose
-Li content would fall below zero is not generated.
+removed too. Every candidate is therefore charge-neutral by construction.
+
+**Amounts** are dopant atoms per formula unit (``Ta@Zr:0.6`` is Li6.4La3Zr1.4Ta0.6O12),
+on a grid per dopant, in this order of precedence: the user's grid for that dopant, the
+user's grid for all dopants, a literature grid for well-studied parents
+(:data:`PARENT_RULES`: Al, Ga, Fe 0.05-0.4 on the Li site of LLZO; Ta, Nb, Sb 0.1-1.0
+on Zr; Cl, Br, I 0.05-0.6 on the S site of the argyrodites), else
+:data:`DEFAULT_AMOUNTS` (0.05-1.0, stopping at the site's size). The legacy grid of site
+fractions (``fractions``, x = f * n_S) is still accepted.
+
+**Rules** (documented defaults, all overridable); a candidate that breaks any of them is
+not made but listed in ``Candidates.rejected`` with every reason:
+
+* ``site_size``: the dopants on one site together replace more than the whole site;
+* ``negative_li``: charge cannot be balanced, the Li vacancies would need Li <= 0;
+* ``min_li``: Li per formula unit below ``min_li`` (default
+  :data:`DEFAULT_MIN_LI_FRACTION` = 70 % of the parent's Li: 4.9 for Li7La3Zr2O12, 2.1
+  for Li3PS4): Li-poor garnets and thiophosphates lose the carriers they are screened for;
+* ``site_cap``: dopants replace more than ``max_site_fraction`` of one site (default
+  :data:`DEFAULT_MAX_SITE_FRACTION` = 0.5: beyond half a site it is another host);
+* ``solubility_cap``: total dopant atoms per formula unit above ``solubility_cap`` (no
+  cap by default; 1.2 for Li7La3Zr2O12, :data:`PARENT_RULES`).
 
 The site of each dopant is, in order: the user's choice (``{"Al": "Li"}``), a
 literature assignment for well-studied parents (e.g. Al and Ga on the Li site of
-garnet LLZO), or the same-sign site with the closest Shannon radius (coordination VI)
-and charge. The Li site is chosen by the heuristic only for +1 dopants.
+garnet LLZO, Cl on the S site of Li6PS5Cl), or the same-sign site with the closest
+Shannon radius (coordination VI) and charge. The Li site is chosen by the heuristic only
+for +1 dopants. A dopant may be an element of the parent (Cl in Li6PS5Cl gives the
+halide-rich argyrodites Li6-xPS5-xCl1+x); it keeps its parent oxidation state and
+goes to another site.
 
 Candidates are produced as an :class:`~ssbml.composition.ElementFractions` matrix plus
 a small table of labels, in whole arrays (no per-candidate pymatgen objects).
@@ -19,10 +42,11 @@ a small table of labels, in whole arrays (no per-candidate pymatgen objects).
 from __future__ import annotations
 
 import itertools
+import math
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from functools import lru_cache
+from dataclasses import dataclass, field
+from functools import cached_property, lru_cache
 
 import numpy as np
 import pandas as pd
@@ -31,18 +55,82 @@ from pymatgen.core import Composition, Element, Species
 from ssbml.composition import CompositionError, ElementFractions, parse_formula
 
 __all__ = [
+    "DEFAULT_AMOUNTS",
     "DEFAULT_FRACTIONS",
+    "DEFAULT_MAX_SITE_FRACTION",
+    "DEFAULT_MIN_LI_FRACTION",
     "LITERATURE_SITES",
+    "PARENT_RULES",
+    "REJECTED_COLUMNS",
     "Candidates",
     "DopantSite",
     "DopingError",
+    "ParentRules",
     "assign_sites",
     "generate_doped",
     "parent_oxidation_states",
 ]
 
+DEFAULT_AMOUNTS = (0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.75, 1.0)
+"""Default grid: dopant atoms per formula unit (values above the site's size are dropped)."""
+
 DEFAULT_FRACTIONS = tuple(float(v) for v in np.round(np.arange(0.05, 0.501, 0.05), 3))
-"""Default grid: fraction of the substituted site's atoms replaced by the dopant."""
+"""Legacy grid: fraction of the substituted site's atoms replaced (used only when asked)."""
+
+DEFAULT_MIN_LI_FRACTION = 0.7
+"""Default lowest Li per formula unit, as a fraction of the parent's Li."""
+
+DEFAULT_MAX_SITE_FRACTION = 0.5
+"""Default most of one site the dopants may replace together."""
+
+_GARNET_LI_SITE = tuple(float(v) for v in np.round(np.arange(0.05, 0.401, 0.05), 3))
+_GARNET_ZR_SITE = (0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.9, 1.0)
+_ARGYRODITE_HALIDE = tuple(float(v) for v in np.round(np.arange(0.05, 0.601, 0.05), 3))
+
+
+@dataclass(frozen=True)
+class ParentRules:
+    """Literature defaults for one parent: dopant grids (atoms per formula unit of the
+    reduced formula), the solubility cap and the site cap; ``source`` says where from."""
+
+    amounts: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    solubility_cap: float | None = None
+    max_site_fraction: float = DEFAULT_MAX_SITE_FRACTION
+    min_li_fraction: float = DEFAULT_MIN_LI_FRACTION
+    source: str = ""
+
+
+PARENT_RULES: dict[str, ParentRules] = {
+    # Al3+/Ga3+ on the Li site stabilise cubic LLZO at 0.1-0.4 per formula unit
+    # (Li6.25Al0.25La3Zr2O12, Li6.4Ga0.2La3Zr2O12); Ta5+/Nb5+ on Zr over 0.1-1.0 with the
+    # conductivity maximum near 0.5-0.6 (Li6.4La3Zr1.4Ta0.6O12). Total cap 1.2 per formula
+    # unit (e.g. Ta0.6 + Al0.2 co-doping stays inside it, Ta1.0 + Ga0.4 does not).
+    "Li7La3Zr2O12": ParentRules(
+        amounts={
+            "Al": _GARNET_LI_SITE,
+            "Ga": _GARNET_LI_SITE,
+            "Fe": _GARNET_LI_SITE,
+            "Ta": _GARNET_ZR_SITE,
+            "Nb": _GARNET_ZR_SITE,
+            "Sb": _GARNET_ZR_SITE,
+        },
+        solubility_cap=1.2,
+        source="Geiger et al., Inorg. Chem. 50, 1089 (2011); Bernuy-Lopez et al., Chem. "
+        "Mater. 26, 3610 (2014); Li, Han, Wang, Xie and Goodenough, J. Mater. Chem. 22, "
+        "15357 (2012)",
+    ),
+    # halide-rich argyrodites Li6-xPS5-xX1+x: X on the S site with Li vacancies, up to
+    # about x = 0.5 (Li5.5PS4.5Cl1.5); the grid runs to x = 0.6
+    "Li6PS5Cl": ParentRules(
+        amounts={"Cl": _ARGYRODITE_HALIDE, "Br": _ARGYRODITE_HALIDE},
+        source="Adeli et al., Angew. Chem. Int. Ed. 58, 8681 (2019)",
+    ),
+    "Li6PS5Br": ParentRules(
+        amounts={"Br": _ARGYRODITE_HALIDE, "Cl": _ARGYRODITE_HALIDE},
+        source="Adeli et al., Angew. Chem. Int. Ed. 58, 8681 (2019)",
+    ),
+}
+"""Per-parent defaults (keyed by reduced formula); other parents use the generic ones."""
 
 LITERATURE_SITES: dict[str, dict[str, str]] = {
     # Garnet LLZO: Al3+, Ga3+ and Fe3+ occupy Li sites (24d/96h), stabilising the cubic
@@ -50,7 +138,22 @@ LITERATURE_SITES: dict[str, dict[str, str]] = {
     # Geiger et al., Inorg. Chem. 50, 1089 (2011); Bernuy-Lopez et al., Chem. Mater. 26,
     # 3610 (2014); Rettenwander et al., Chem. Mater. 28, 2384 (2016).
     "Li7La3Zr2O12": {"Al": "Li", "Ga": "Li", "Fe": "Li", "Zn": "Li"},
+    # halide-rich argyrodites: the extra halide takes the S (4d) site, Adeli et al. (2019)
+    "Li6PS5Cl": {"Cl": "S"},
+    "Li6PS5Br": {"Br": "S"},
 }
+
+REJECTED_COLUMNS = (
+    "parent",
+    "doping",
+    "composition",
+    "li_per_formula",
+    "dopant_per_formula",
+    "rule",
+    "reason",
+)
+"""Columns of :attr:`Candidates.rejected`: ``rule`` is the first rule broken
+(site_size, negative_li, min_li, site_cap, solubility_cap), ``reason`` lists all."""
 
 
 _ANION_FORMERS = frozenset({"N", "O", "F", "S", "Cl", "Se", "Br", "Te", "I"})
@@ -145,8 +248,10 @@ def assign_sites(
 ) -> list[DopantSite]:
     """Choose the site (and oxidation state) of every dopant in ``parent``.
 
-    Raises :class:`DopingError` for an unknown dopant, a dopant already in the parent,
-    a site not in the parent, or a dopant with no oxidation state of the site's sign.
+    A dopant that is already an element of the parent keeps its parent oxidation state
+    and goes to another site. Raises :class:`DopingError` for an unknown dopant, Li as a
+    dopant, a dopant on its own site, a site not in the parent, or a dopant with no
+    oxidation state of the site's sign.
     """
     comp = parse_formula(parent) if isinstance(parent, str) else parent
     oxi = parent_oxidation_states(comp)
@@ -160,13 +265,18 @@ def assign_sites(
             raise DopingError("empty dopant name")
         if not Element.is_valid_symbol(dopant):
             raise DopingError(f"unknown dopant element {dopant!r}")
-        if dopant in oxi:
-            raise DopingError(f"dopant {dopant} is already in the parent {reduced}")
-        states = _dopant_states(dopant)
+        if dopant == "Li":
+            raise DopingError(
+                "Li cannot be a dopant: the Li content follows from charge compensation"
+            )
+        in_parent = dopant in oxi
+        states = [oxi[dopant]] if in_parent else _dopant_states(dopant)
         if not states:
             raise DopingError(f"dopant {dopant} has no known non-zero oxidation state")
         if dopant in sites:
             site, rule = sites[dopant], "user"
+            if site == dopant:
+                raise DopingError(f"dopant {dopant} cannot substitute its own site in {reduced}")
             if site not in oxi:
                 raise DopingError(
                     f"site {site!r} for dopant {dopant} is not an element of {reduced} "
@@ -177,7 +287,9 @@ def assign_sites(
             choices, rule = [literature[dopant]], "literature"
         else:
             rule = "heuristic"
-            choices = [s for s in oxi if s != "Li" or any(q == 1 for q in states)]
+            choices = [
+                s for s in oxi if s != dopant and (s != "Li" or any(q == 1 for q in states))
+            ]
         best: tuple[float, DopantSite] | None = None
         for site in choices:
             q_site = oxi[site]
@@ -201,20 +313,148 @@ def assign_sites(
     return out
 
 
+
+def _empty_rejected() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series(dtype=object) for c in REJECTED_COLUMNS})
+
+
+@dataclass(frozen=True)
+class _Limits:
+    min_li: float
+    max_site_fraction: float
+    solubility_cap: float | None
+
+
+def _apply(
+    base: np.ndarray, col: Mapping[str, int], combo: Sequence[DopantSite], x: np.ndarray
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Amounts per formula unit of every grid point ``x`` (n, k) of ``combo``, and the
+    dopant atoms on each substituted site."""
+    rows = np.repeat(base[None, :], len(x), axis=0)
+    site_used: dict[str, np.ndarray] = {}
+    for j, a in enumerate(combo):
+        rows[:, col[a.dopant]] += x[:, j]
+        rows[:, col[a.site]] -= x[:, j]
+        # charge compensation by Li vacancies (+) or interstitials (-)
+        rows[:, col["Li"]] -= x[:, j] * (a.dopant_oxidation - a.site_oxidation)
+        site_used[a.site] = site_used.get(a.site, 0) + x[:, j]
+    return rows, site_used
+
+
+def _checks(
+    base: np.ndarray,
+    col: Mapping[str, int],
+    rows: np.ndarray,
+    x: np.ndarray,
+    site_used: Mapping[str, np.ndarray],
+    limits: _Limits,
+) -> list[tuple[str, np.ndarray, np.ndarray, str, str]]:
+    """The rules, in order: (rule, broken where, the number shown, text before, after)."""
+    li, total = rows[:, col["Li"]], x.sum(axis=1)
+    out = []
+    for s, used in site_used.items():
+        n = base[col[s]]
+        out.append(("site_size", used > n + 1e-9, used,
+                    f"dopants on site {s} total ", f" > its {n:g} atoms"))
+    out.append(("negative_li", li <= 1e-9, li,
+                "cannot balance charge: needs Li ", " per formula unit"))
+    out.append(("min_li", (li > 1e-9) & (li < limits.min_li - 1e-9), li,
+                "Li ", f" per formula unit below the minimum {limits.min_li:g}"))
+    for s, used in site_used.items():
+        n = base[col[s]]
+        over = (used <= n + 1e-9) & (used > limits.max_site_fraction * n + 1e-9)
+        out.append(("site_cap", over, used / n, "replaces ",
+                    f" of site {s}, above the cap {limits.max_site_fraction:g}"))
+    if limits.solubility_cap is not None:
+        cap = limits.solubility_cap
+        out.append(("solubility_cap", total > cap + 1e-9, total, "total dopant ",
+                    f" per formula unit above the solubility cap {cap:g}"))
+    return out
+
+
+def _doping_text(combo: Sequence[DopantSite], x: np.ndarray) -> np.ndarray:
+    """Labels such as ``Ta@Zr:0.6+Al@Li:0.2`` (atoms per formula unit), an object array."""
+    text = np.full(len(x), "", dtype=object)
+    for j, a in enumerate(combo):
+        piece = f"{a.dopant}@{a.site}:" + _text(x[:, j])
+        text = piece if j == 0 else text + "+" + piece
+    return text
+
+
+@dataclass(frozen=True)
+class _RejectedBlock:
+    """Grid points of one dopant combination that broke a rule, kept compact (their
+    amounts only); the table with reasons is built when asked for."""
+
+    parent: str
+    elements: tuple[str, ...]
+    base: np.ndarray
+    combo: tuple[DopantSite, ...]
+    x: np.ndarray
+    limits: _Limits
+
+    def table(self) -> pd.DataFrame:
+        col = {el: j for j, el in enumerate(self.elements)}
+        rows, site_used = _apply(self.base, col, self.combo, self.x)
+        checks = _checks(self.base, col, rows, self.x, site_used, self.limits)
+        rule = np.full(len(self.x), "", dtype=object)
+        reason = np.full(len(self.x), "", dtype=object)
+        for name, mask, value, before, after in checks:
+            if not mask.any():
+                continue
+            msg = np.full(len(mask), "", dtype=object)
+            msg[mask] = before + _text(value[mask]) + after
+            rule = np.where(mask & (rule == ""), name, rule)
+            reason = np.where(mask, np.where(reason == "", msg, reason + "; " + msg), reason)
+        return pd.DataFrame(
+            {
+                "parent": self.parent,
+                "doping": _doping_text(self.combo, self.x),
+                "composition": _formula_texts(rows, self.elements),
+                "li_per_formula": rows[:, col["Li"]],
+                "dopant_per_formula": self.x.sum(axis=1),
+                "rule": rule,
+                "reason": reason,
+            }
+        )
+
+
 @dataclass(frozen=True)
 class Candidates:
     """Generated candidates: the element-fraction matrix and one label row each
     (``candidate_id``, ``parent``, ``doping`` such as ``Ta@Zr:0.25+Al@Li:0.1``
-    in dopant atoms per formula unit, and ``li_per_formula``)."""
+    in dopant atoms per formula unit, and ``li_per_formula``), plus the grid points
+    that were not made (:attr:`rejected`)."""
 
     fractions: ElementFractions
     labels: pd.DataFrame
+    rejected_blocks: tuple[_RejectedBlock, ...] = ()
 
     def __len__(self) -> int:
         return len(self.fractions)
 
+    @property
+    def n_rejected(self) -> int:
+        """How many grid points were not made."""
+        return sum(len(b.x) for b in self.rejected_blocks)
+
+    @cached_property
+    def rejected(self) -> pd.DataFrame:
+        """One row per grid point not made: parent, doping, composition (Li may be
+        negative), li_per_formula, dopant_per_formula, the first ``rule`` broken
+        (site_size, negative_li, min_li, site_cap, solubility_cap) and the ``reason``
+        listing every rule broken with its numbers. Built on first access."""
+        if not self.rejected_blocks:
+            return _empty_rejected()
+        return pd.concat([b.table() for b in self.rejected_blocks], ignore_index=True)
+
     def take(self, rows: slice | np.ndarray) -> Candidates:
-        return Candidates(self.fractions.take(rows), self.labels.iloc[rows].reset_index(drop=True))
+        """A subset of the candidates (the rejected grid points are kept whole)."""
+        return Candidates(
+            self.fractions.take(rows),
+            self.labels.iloc[rows].reset_index(drop=True),
+            self.rejected_blocks,
+        )
 
     @classmethod
     def concat(cls, parts: Sequence[Candidates]) -> Candidates:
@@ -235,92 +475,214 @@ class Candidates:
         )
         labels = pd.concat([p.labels for p in parts], ignore_index=True)
         labels["candidate_id"] = np.arange(len(labels), dtype=np.int64)
-        return cls(ef, labels)
+        return cls(ef, labels, tuple(b for p in parts for b in p.rejected_blocks))
+
+
+def _grid(values: Sequence[float], what: str) -> np.ndarray:
+    """A sorted, de-duplicated grid of finite positive numbers, or a DopingError."""
+    try:
+        arr = np.asarray([float(v) for v in values], dtype=float)
+    except (TypeError, ValueError):
+        raise DopingError(f"{what} must be numbers, got {list(values)!r}") from None
+    if arr.size == 0:
+        raise DopingError(f"{what} is empty")
+    bad = arr[~np.isfinite(arr) | (arr <= 0)]
+    if bad.size:
+        raise DopingError(f"{what} must be finite numbers > 0, got {bad[0]:g}")
+    return np.unique(np.round(arr, 6))
+
+
+def _check_limit(value: float | None, what: str, upper: float | None = None) -> None:
+    if value is None:
+        return
+    try:
+        ok = math.isfinite(float(value)) and value >= 0 and (upper is None or value <= upper)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        bound = f"between 0 and {upper:g}" if upper is not None else "a finite number >= 0"
+        raise DopingError(f"{what} must be {bound}, got {value!r}")
+
+
+def _text(values: np.ndarray) -> np.ndarray:
+    """Numbers as short strings (4 decimals), an object array; each distinct value is
+    formatted once (a grid has few)."""
+    codes, uniques = pd.factorize(np.round(values, 4))
+    return np.array([f"{v:g}" for v in uniques] or [""], dtype=object)[codes]
+
+
+def _formula_texts(amounts: np.ndarray, elements: Sequence[str]) -> np.ndarray:
+    """Formula strings of absolute amounts (negative ones kept, e.g. ``Li-0.5``), each
+    column's distinct values formatted once."""
+    out = np.full(len(amounts), "", dtype=object)
+    amounts = np.round(amounts, 4)
+    for j, el in enumerate(elements):
+        codes, values = pd.factorize(amounts[:, j])
+        text = np.array(
+            ["" if v == 0 else el if v == 1 else f"{el}{v:g}" for v in values], dtype=object
+        )
+        out = out + text[codes]
+    return out
 
 
 def generate_doped(
     parent: str | Composition,
     dopants: Sequence[str],
     *,
-    fractions: Sequence[float] = DEFAULT_FRACTIONS,
+    amounts: Sequence[float] | None = None,
+    dopant_amounts: Mapping[str, Sequence[float]] | None = None,
+    fractions: Sequence[float] | None = None,
     sites: Mapping[str, str] | None = None,
     max_dopants: int = 2,
     include_parent: bool = True,
+    min_li: float | None = None,
+    min_li_fraction: float | None = None,
+    max_site_fraction: float | None = None,
+    solubility_cap: float | None = None,
 ) -> Candidates:
-    """All single and (up to ``max_dopants``) co-doped variants of ``parent`` over the
-    grid ``fractions`` (fraction of the substituted site replaced, 0 < f <= 1).
+    """All single and (up to ``max_dopants``) co-doped variants of ``parent``.
 
-    Co-dopants on the same site never replace more than the whole site; candidates that
-    would need negative Li are left out. Raises :class:`DopingError` when no candidate
-    at all can be made.
+    Grids are dopant atoms per formula unit of ``parent`` as written: ``dopant_amounts``
+    per dopant, else ``amounts`` for every dopant, else the literature grid of
+    :data:`PARENT_RULES`, else :data:`DEFAULT_AMOUNTS`; ``fractions`` (fractions of the
+    site, 0 < f <= 1) is the legacy alternative to ``amounts``. Candidates breaking a
+    rule (see the module docstring) go to ``Candidates.rejected`` with their reasons:
+    ``min_li`` Li atoms per formula unit (default ``min_li_fraction`` x the parent's Li,
+    0.7), ``max_site_fraction`` of any one site (0.5) and ``solubility_cap`` total dopant
+    atoms per formula unit (per parent; none by default). Raises :class:`DopingError`
+    for a bad option or when no candidate at all can be made.
     """
     try:
         comp = parse_formula(parent) if isinstance(parent, str) else parent
     except CompositionError as err:
         raise DopingError(f"parent: {err}") from None
-    grid = np.asarray(sorted(set(float(f) for f in fractions)))
-    if grid.size == 0 or (grid <= 0).any() or (grid > 1).any():
-        raise DopingError(f"doping fractions must lie in (0, 1], got {list(fractions)}")
     if not dopants:
         raise DopingError("no dopants given")
+    dopants = [d.strip() if isinstance(d, str) else d for d in dopants]
     if len(set(dopants)) != len(dopants):
         raise DopingError(f"repeated dopant in {list(dopants)}")
+    if amounts is not None and fractions is not None:
+        raise DopingError("give amounts (per formula unit) or fractions (of the site), not both")
+    user_grid = None if amounts is None else _grid(amounts, "amounts")
+    frac_grid = None
+    if fractions is not None:
+        try:
+            frac_grid = _grid(fractions, "doping fractions")
+        except DopingError:
+            frac_grid = np.array([np.nan])
+        if not ((frac_grid > 0) & (frac_grid <= 1)).all():
+            raise DopingError(f"doping fractions must lie in (0, 1], got {list(fractions)}")
+    per_dopant = {str(k).strip(): v for k, v in (dopant_amounts or {}).items()}
+    unknown = sorted(set(per_dopant) - set(dopants))
+    if unknown:
+        raise DopingError(
+            f"amounts given for {', '.join(unknown)}, which is not among the dopants "
+            f"{', '.join(dopants)}"
+        )
     assigned = assign_sites(comp, dopants, sites)
 
+    reduced, factor = comp.get_reduced_formula_and_factor()
+    rules = PARENT_RULES.get(reduced, ParentRules())
+    _check_limit(min_li, "min_li (Li atoms per formula unit)")
+    _check_limit(min_li_fraction, "min_li_fraction (of the parent's Li)")
+    _check_limit(max_site_fraction, "max_site_fraction (of a site)", upper=1.0)
+    _check_limit(solubility_cap, "solubility_cap (dopant atoms per formula unit)")
+    parent_li = float(comp.element_composition["Li"])
+    if min_li is None:
+        fraction = rules.min_li_fraction if min_li_fraction is None else float(min_li_fraction)
+        min_li = fraction * parent_li
+    if max_site_fraction is None:
+        max_site_fraction = rules.max_site_fraction
+    if solubility_cap is None and rules.solubility_cap is not None:
+        solubility_cap = rules.solubility_cap * factor
+
     parent_els = [el.symbol for el in comp.element_composition]
-    # each dopant is written right after the element whose site it takes
-    elements = [x for el in parent_els for x in [el] + [a.dopant for a in assigned if a.site == el]]
+    # each new dopant is written right after the element whose site it takes
+    elements = [
+        x
+        for el in parent_els
+        for x in [el] + [a.dopant for a in assigned if a.site == el and a.dopant not in parent_els]
+    ]
     col = {el: j for j, el in enumerate(elements)}
     base = np.zeros(len(elements))
     for el in parent_els:
         base[col[el]] = comp.element_composition[el]
 
+    grids: dict[str, np.ndarray] = {}
+    for a in assigned:
+        size = base[col[a.site]]
+        if a.dopant in per_dopant:
+            grid, what = _grid(per_dopant[a.dopant], f"amounts for {a.dopant}"), "user"
+        elif frac_grid is not None:
+            grid, what = frac_grid * size, "fractions"
+        elif user_grid is not None:
+            grid, what = user_grid, "user"
+        elif a.dopant in rules.amounts:
+            grid, what = np.asarray(rules.amounts[a.dopant]) * factor, "default"
+        else:
+            grid, what = np.asarray(DEFAULT_AMOUNTS), "default"
+        if what == "default":
+            grid = grid[grid <= size + 1e-9]
+            if grid.size == 0:
+                grid = np.asarray([size * DEFAULT_FRACTIONS[0]])
+        elif what == "user" and (grid > size + 1e-9).any():
+            formula = _formula_texts(base[None, :], elements)[0]
+            raise DopingError(
+                f"amounts for {a.dopant}: {grid.max():g} per formula unit is above the size "
+                f"of its site {a.site} ({size:g} per formula unit of {formula})"
+            )
+        grids[a.dopant] = grid
+
+    limits = _Limits(float(min_li), float(max_site_fraction), solubility_cap)
     blocks, labels = [], []
+    rejected: list[_RejectedBlock] = []
     if include_parent:
         blocks.append(base[None, :])
         labels.append(np.array([""], dtype=object))
     for k in range(1, max(1, max_dopants) + 1):
         for combo in itertools.combinations(assigned, k):
-            grids = np.meshgrid(*[grid] * k, indexing="ij")
-            f = np.stack([g.ravel() for g in grids], axis=1)  # (m, k) site fractions
-            amounts = np.repeat(base[None, :], len(f), axis=0)
-            site_used: dict[str, np.ndarray] = {}
-            for j, a in enumerate(combo):
-                x = f[:, j] * base[col[a.site]]  # dopant atoms per formula unit
-                amounts[:, col[a.dopant]] += x
-                amounts[:, col[a.site]] -= x
-                # charge compensation by Li vacancies (+) or interstitials (-)
-                amounts[:, col["Li"]] -= x * (a.dopant_oxidation - a.site_oxidation)
-                site_used[a.site] = site_used.get(a.site, 0) + f[:, j]
-            ok = np.ones(len(f), dtype=bool)
-            for used in site_used.values():
-                ok &= used <= 1 + 1e-9
-            ok &= amounts[:, col["Li"]] > 1e-9
-            ok &= (amounts >= -1e-9).all(axis=1)
-            if not ok.any():
-                continue
-            amounts, f = np.clip(amounts[ok], 0, None), f[ok]
-            text = np.full(len(f), "", dtype=object)
-            for j, a in enumerate(combo):
-                x = np.round(f[:, j] * base[col[a.site]], 4)
-                piece = np.char.add(f"{a.dopant}@{a.site}:", x.astype(str)).astype(object)
-                text = piece if j == 0 else text + "+" + piece
-            blocks.append(amounts)
-            labels.append(text)
-    if not blocks or sum(len(b) for b in blocks) == (1 if include_parent else 0):
+            mesh = np.meshgrid(*[grids[a.dopant] for a in combo], indexing="ij")
+            x = np.stack([g.ravel() for g in mesh], axis=1)  # (m, k) atoms per formula unit
+            rows, site_used = _apply(base, col, combo, x)
+            bad = np.zeros(len(x), dtype=bool)
+            for check in _checks(base, col, rows, x, site_used, limits):
+                bad |= check[1]
+            if bad.any():
+                rejected.append(
+                    _RejectedBlock(reduced, tuple(elements), base, tuple(combo), x[bad], limits)
+                )
+                rows, x = rows[~bad], x[~bad]
+            if len(x):
+                blocks.append(np.clip(rows, 0, None))
+                labels.append(_doping_text(combo, x))
+    n_made = sum(len(b) for b in blocks) - (1 if include_parent else 0)
+    if n_made == 0:
+        counts: dict[str, int] = {}
+        for block in rejected:
+            table = block.table()
+            for r, n in table["rule"].value_counts().items():
+                counts[r] = counts.get(r, 0) + int(n)
+        why = ", ".join(f"{n} {r}" for r, n in counts.items()) or "no grid point"
         raise DopingError(
-            f"no charge-neutral candidate of {comp.reduced_formula} with dopants "
-            f"{', '.join(dopants)} on this grid (Li would become negative)"
+            f"no charge-neutral candidate of {reduced} with dopants {', '.join(dopants)} on "
+            f"this grid (rejected: {why}; min Li {min_li:g} per formula unit)"
         )
-    amounts = np.concatenate(blocks)
-    ef = ElementFractions.from_amounts(amounts, elements)
+    amounts_all = np.concatenate(blocks)
+    ef = ElementFractions.from_amounts(amounts_all, elements)
     label_df = pd.DataFrame(
         {
-            "candidate_id": np.arange(len(amounts), dtype=np.int64),
-            "parent": comp.reduced_formula,
+            "candidate_id": np.arange(len(amounts_all), dtype=np.int64),
+            "parent": reduced,
             "doping": np.concatenate(labels),
-            "li_per_formula": amounts[:, col["Li"]],
+            "li_per_formula": amounts_all[:, col["Li"]],
         }
     )
     label_df.attrs["sites"] = [vars(a) for a in assigned]
-    return Candidates(ef, label_df)
+    label_df.attrs["rules"] = {
+        "min_li": float(min_li),
+        "max_site_fraction": float(max_site_fraction),
+        "solubility_cap": None if solubility_cap is None else float(solubility_cap),
+        "amounts": {d: g.tolist() for d, g in grids.items()},
+        "source": rules.source,
+    }
+    return Candidates(ef, label_df, tuple(rejected))

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ssbml.composition import ElementFractions
-from ssbml.screening.candidates import DEFAULT_FRACTIONS, Candidates, generate_doped
+from ssbml.screening.candidates import Candidates, generate_doped
 from ssbml.screening.chunks import ChunkStore, atomic_write_parquet, atomic_write_text
 from ssbml.screening.rank import RankingCriteria, rank_candidates
 
@@ -40,11 +40,14 @@ class CandidateFileError(ValueError):
 @dataclass(frozen=True)
 class ScreenSpec:
     """What to screen. Either ``parent`` + ``dopants`` (doped variants on a grid of
-    site fractions) or ``input_file`` (CSV or Parquet with a ``composition`` column)."""
+    dopant atoms per formula unit, see :func:`~ssbml.screening.candidates.generate_doped`
+    for ``amounts``, ``dopant_amounts``, the legacy site ``fractions`` and the candidate
+    rules ``min_li``, ``min_li_fraction``, ``max_site_fraction``, ``solubility_cap``) or
+    ``input_file`` (CSV or Parquet with a ``composition`` column)."""
 
     parent: str | None = None
     dopants: tuple[str, ...] = ()
-    fractions: tuple[float, ...] = DEFAULT_FRACTIONS
+    fractions: tuple[float, ...] | None = None
     sites: Mapping[str, str] = field(default_factory=dict)
     max_dopants: int = 2
     input_file: str | None = None
@@ -54,6 +57,12 @@ class ScreenSpec:
     exact_stability: bool = True
     electrodes: tuple[str, ...] = ("Li", "LiCoO2")
     exclude_phases: tuple[str, ...] = ()
+    amounts: tuple[float, ...] | None = None
+    dopant_amounts: Mapping[str, tuple[float, ...]] = field(default_factory=dict)
+    min_li: float | None = None
+    min_li_fraction: float | None = None
+    max_site_fraction: float | None = None
+    solubility_cap: float | None = None
 
     def __post_init__(self) -> None:
         if (self.parent is None) == (self.input_file is None):
@@ -82,6 +91,7 @@ class ScreenSpec:
         """The spec as JSON-ready values, with the input file's sha256 if there is one."""
         d = asdict(self)
         d["sites"] = dict(self.sites)
+        d["dopant_amounts"] = {k: list(v) for k, v in self.dopant_amounts.items()}
         if self.input_file is not None:
             d["input_sha256"] = self._input_sha256
         return d
@@ -98,6 +108,7 @@ class ScreenResult:
     n_chunks: int
     seconds: float
     run_id: str | None = None
+    rejected_candidates: pd.DataFrame | None = None
 
 
 def read_candidate_file(path: str | Path) -> tuple[Candidates, pd.DataFrame]:
@@ -148,8 +159,14 @@ def build_candidates(spec: ScreenSpec) -> tuple[Candidates, pd.DataFrame]:
         spec.parent,
         spec.dopants,
         fractions=spec.fractions,
+        amounts=spec.amounts,
+        dopant_amounts=spec.dopant_amounts,
         sites=spec.sites,
         max_dopants=spec.max_dopants,
+        min_li=spec.min_li,
+        min_li_fraction=spec.min_li_fraction,
+        max_site_fraction=spec.max_site_fraction,
+        solubility_cap=spec.solubility_cap,
     )
     return cands, pd.DataFrame(columns=["row", "input", "reason", "field"])
 
@@ -247,6 +264,8 @@ def screen(spec: ScreenSpec, out_dir: str | Path, **options: Any) -> ScreenResul
     scheduler, n_jobs, progress, output_name, track, tracking_uri, top, report).
     """
     cands, rejected = build_candidates(spec)
+    if cands.n_rejected:
+        options.setdefault("rejected_candidates", cands.rejected)
     return screen_candidates(cands, out_dir, spec=spec, rejected=rejected, **options)
 
 
@@ -268,6 +287,7 @@ def screen_candidates(
     *,
     spec: ScreenSpec,
     rejected: pd.DataFrame | None = None,
+    rejected_candidates: pd.DataFrame | None = None,
     criteria: RankingCriteria | None = None,
     models_dir: str | Path | None = None,
     scheduler: str | None = None,
@@ -280,7 +300,9 @@ def screen_candidates(
     report: bool = True,
 ) -> ScreenResult:
     """Screen already generated candidates; ``spec`` supplies the temperature, interval
-    level and chunk size and, with the models' hashes, the run's fingerprint."""
+    level and chunk size and, with the models' hashes, the run's fingerprint.
+    ``rejected_candidates`` (grid points not made, with reasons) is written to
+    ``rejected_candidates.csv``."""
     from ssbml.screening.predict import _cached_models
 
     start = time.perf_counter()
@@ -301,6 +323,8 @@ def screen_candidates(
     todo = store.open()
     if len(rejected):
         rejected.to_csv(out_dir / "rejected.csv", index=False)
+    if rejected_candidates is not None and len(rejected_candidates):
+        rejected_candidates.to_csv(out_dir / "rejected_candidates.csv", index=False)
 
     bar = None
     if progress and todo:
@@ -338,6 +362,7 @@ def screen_candidates(
     _write_table(table, out_dir / output_name)
     seconds = time.perf_counter() - start
     result = ScreenResult(table, rejected, out_dir, n_chunks, seconds)
+    result.rejected_candidates = rejected_candidates
     if report:
         from ssbml.screening.report import write_report
 
@@ -435,6 +460,9 @@ def _track(
         metrics = {
             "n_candidates": len(table),
             "n_rejected": len(result.rejected),
+            "n_rejected_candidates": 0
+            if result.rejected_candidates is None
+            else len(result.rejected_candidates),
             "n_passing": int(table["passes_filters"].sum()),
             "n_pareto": int(table["pareto"].sum()),
             "n_chunks": result.n_chunks,
@@ -444,7 +472,8 @@ def _track(
         if "in_domain" in table.columns:
             metrics["n_out_of_domain"] = int((~table["in_domain"]).sum())
         mlflow.log_metrics(metrics)
-        for name in ("report.html", "pareto.png", "windows.png", "top.csv", "rejected.csv"):
+        for name in ("report.html", "pareto.png", "windows.png", "top.csv", "rejected.csv",
+                     "rejected_candidates.csv"):
             path = result.out_dir / name
             if path.is_file():
                 mlflow.log_artifact(str(path))
