@@ -56,13 +56,16 @@ def stability_columns(
     exclude: tuple[str, ...] = (),
     rel_tol: float = 0.05,
     exact: bool = True,
+    parents: np.ndarray | None = None,
 ) -> pd.DataFrame:
     """Stability columns for every row of ``X`` (index 0..n-1).
 
     With ``exact`` (and the reference on this machine) the phase-diagram route answers
     every covered row; ``learned`` (a fitted stability model with
     ``predict_interval_from_features``) answers the rest from ``learned_features``
-    (the rows of ``X``'s features).
+    (the rows of ``X``'s features). ``parents`` (the parent formula of each doped
+    row, "" for none) adds ``parent_e_above_hull_meV_atom``: the parent's exact energy
+    above hull, the best available indication of a doped variant's metastability.
     """
     n = len(X)
     if exact and reference_available():
@@ -92,4 +95,28 @@ def stability_columns(
     if todo.size:
         rest = out["stability_source"].astype(str).str.startswith("uncovered")
         out.loc[rest, "stability_source"] = "unavailable"
+    if parents is not None and exact and reference_available():
+        out["parent_e_above_hull_meV_atom"] = _parent_e_hull(np.asarray(parents, dtype=object))
     return out
+
+
+def _parent_e_hull(parents: np.ndarray) -> np.ndarray:
+    """Exact energy above hull (meV/atom) of each distinct parent (NaN if not a
+    reference compound)."""
+    from ssbml.stability.decomposition import decomposition
+    from ssbml.stability.reference import StabilityInputError, reference_entry
+
+    values: dict[str, float] = {}
+    for parent in pd.unique(parents):
+        values[parent] = np.nan
+        if not parent:
+            continue
+        try:
+            from ssbml.stability.reference import check_composition
+
+            comp = check_composition(parent)
+            if reference_entry(comp) is not None:
+                values[parent] = decomposition(comp, separation=False).e_above_hull_meV_atom
+        except StabilityInputError:
+            pass
+    return np.array([values[p] for p in parents], dtype=float)

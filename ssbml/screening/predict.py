@@ -120,6 +120,7 @@ def predict_chunk(
         electrodes=electrodes,
         exclude=exclude,
         exact=exact_stability,
+        parents=labels["parent"].to_numpy() if "parent" in labels.columns else None,
     )
     for col in stab.columns:
         out[col] = stab[col].to_numpy()
