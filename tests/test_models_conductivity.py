@@ -344,13 +344,14 @@ def test_censored_rows_are_bounds_not_values(censoring_model, all_rt):
     cens = all_rt["censored"].to_numpy()
     assert cens.sum() > 20 and (all_rt.loc[cens, "log10_sigma"] == -15.0).all()
     # the placeholder is never learned: another fill value gives the same regressor
-    refill = all_rt["log10_sigma"].where(~all_rt["censored"], -10.0)
-    other = ConductivityModel(regressor=make_regressor("rf", {"n_estimators": 30}),
-                              censoring="classifier").fit(
-        all_rt[["composition"]], refill, groups=chemical_system_groups(all_rt["composition"]),
-        censored=cens)
+    refill = all_rt["log10_sigma"].where(~all_rt["censored"], -12.0)
     X = all_rt[["composition"]]
-    np.testing.assert_allclose(other.predict_measured(X), censoring_model.predict_measured(X))
+    groups = chemical_system_groups(all_rt["composition"])
+    for mode in ("classifier", "bound"):
+        pair = [ConductivityModel(regressor=make_regressor("rf", {"n_estimators": 30}),
+                                  censoring=mode).fit(X, target, groups=groups, censored=cens)
+                for target in (all_rt["log10_sigma"], refill)]
+        np.testing.assert_allclose(pair[0].predict_measured(X), pair[1].predict_measured(X))
     out = censoring_model.predict_interval(X)
     below = out["below_detection"].to_numpy()
     # in-sample, most censored compositions are recognised and reported as "< 1e-10"

@@ -18,7 +18,8 @@ A config is a TOML file (see ``experiments/*.toml``)::
     params = { n_estimators = 300 }
     groups = "chemsys"                # fold groups: chemsys, family, composition
     n_splits = 5
-    censoring = "classifier"          # "none" or "classifier" (censored rows as bounds)
+    censoring = "bound"               # "none", "classifier" or "bound" (censored rows as
+                                      # bounds, see ssbml.models.conductivity)
     [search]                          # optional grouped hyperparameter search
     n_iter = 10                       # omit for a full grid
     [search.space]
@@ -112,10 +113,11 @@ class TrainConfig:
         cfg = cls(**flat)
         if cfg.censored not in ("paper", "bound", "drop"):
             raise ValueError(f"data.censored must be paper, bound or drop, got {cfg.censored!r}")
-        if cfg.censoring not in ("none", "classifier"):
-            raise ValueError(f"model.censoring must be none or classifier, got {cfg.censoring!r}")
-        if cfg.censoring == "classifier" and cfg.censored == "drop":
-            raise ValueError("model.censoring = 'classifier' needs the censored rows "
+        if cfg.censoring not in ("none", "classifier", "bound"):
+            raise ValueError("model.censoring must be none, classifier or bound, got "
+                             f"{cfg.censoring!r}")
+        if cfg.censoring != "none" and cfg.censored == "drop":
+            raise ValueError(f"model.censoring = {cfg.censoring!r} needs the censored rows "
                              "(data.censored = 'paper' or 'bound')")
         return cfg
 
