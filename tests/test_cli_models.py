@@ -38,12 +38,12 @@ def models_dir(tmp_path_factory):
         warnings.simplefilter("ignore")
         df = load_room_temperature(benchmark=False, include_liverpool=False)
         lv = load_liverpool()
-    rt = ConductivityModel(regressor=make_regressor("rf", {"n_estimators": 10}))
-    rt.fit(df[["composition"]], df["log10_sigma"], groups=chemical_system_groups(df["composition"]))
+    rt = ConductivityModel(regressor=make_regressor("rf", {"n_estimators": 10}),
+                           censoring="classifier")
+    rt.fit(df[["composition"]], df["log10_sigma"], groups=chemical_system_groups(df["composition"]),
+           censored=df["censored"].to_numpy())
     save_model(rt, "conductivity", models_dir=folder, data_names=("obelix",))
-    small = {"n_estimators": 10}
-    temp = ArrheniusModel(ea_regressor=make_regressor("rf", small),
-                          prefactor_regressor=make_regressor("rf", small)).fit(lv)
+    temp = ArrheniusModel(rt, ea_regressor=make_regressor("rf", {"n_estimators": 10})).fit(lv)
     save_model(temp, "conductivity-temperature", models_dir=folder, data_names=("liverpool",))
     return folder
 

@@ -318,3 +318,81 @@ def test_benchmark_default_is_the_documented_composition_only_config():
     model = make_regressor(BENCHMARK_CONFIG.regressor, BENCHMARK_CONFIG.params)
     assert [name for name, _ in model.estimators] == ["medrf", "medet", "hgb"]
     assert model.estimators[2][1].loss == "absolute_error"
+
+
+@pytest.fixture(scope="module")
+def all_rt() -> pd.DataFrame:
+    from ssbml.data.conductivity import load_room_temperature
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return load_room_temperature(benchmark=False)
+
+
+@pytest.fixture(scope="module")
+def censoring_model(all_rt) -> ConductivityModel:
+    model = ConductivityModel(regressor=make_regressor("rf", {"n_estimators": 30}),
+                              censoring="classifier")
+    return model.fit(all_rt[["composition"]], all_rt["log10_sigma"],
+                     groups=chemical_system_groups(all_rt["composition"]),
+                     censored=all_rt["censored"].to_numpy())
+
+
+def test_censored_rows_are_bounds_not_values(censoring_model, all_rt):
+    from ssbml.models.experiment import _paper_convention
+
+    cens = all_rt["censored"].to_numpy()
+    assert cens.sum() > 20 and (all_rt.loc[cens, "log10_sigma"] == -15.0).all()
+    # the placeholder is never learned: another fill value gives the same regressor
+    refill = all_rt["log10_sigma"].where(~all_rt["censored"], -12.0)
+    X = all_rt[["composition"]]
+    groups = chemical_system_groups(all_rt["composition"])
+    for mode in ("classifier", "bound"):
+        pair = [ConductivityModel(regressor=make_regressor("rf", {"n_estimators": 30}),
+                                  censoring=mode).fit(X, target, groups=groups, censored=cens)
+                for target in (all_rt["log10_sigma"], refill)]
+        np.testing.assert_allclose(pair[0].predict_measured(X), pair[1].predict_measured(X))
+    out = censoring_model.predict_interval(X)
+    below = out["below_detection"].to_numpy()
+    # in-sample, most censored compositions are recognised and reported as "< 1e-10"
+    assert below[cens].mean() > 0.5 and below[~cens].mean() < 0.05
+    assert (out.loc[below, "log10_sigma_bound"] == -10.0).all()
+    assert (out.loc[below, "log10_sigma"] == -10.0).all()
+    assert (out.loc[below, "log10_sigma_upper"] == -10.0).all()
+    assert out.loc[~below, "log10_sigma_bound"].isna().all()
+    # no 1e-15-like numbers: nothing is predicted below the lowest measured value
+    assert out["log10_sigma"].min() >= censoring_model.min_measured_log10_
+    # the OBELiX paper's convention maps below-detection predictions back to -15
+    paper = _paper_convention(out, all_rt["log10_sigma"].to_numpy(), cens)
+    assert (paper[below] == -15.0).all()
+    # a model without censoring learns the placeholder as a value
+    plain = ConductivityModel(regressor=make_regressor("rf", {"n_estimators": 30})).fit(
+        X, all_rt["log10_sigma"], groups=chemical_system_groups(all_rt["composition"]))
+    assert plain.predict(X).min() < -12
+
+
+def test_nearest_neighbour_applicability_domain(censoring_model):
+    out = ["Li0.01Xe", "LiAu", "Li0.5Pu", "LiBH4"]
+    inside = ["Li6.4La3Zr1.4Ta0.6O12", "Li6.25Al0.25La3Zr2O12", "Li7La3Zr2O12", "Li6PS5Cl"]
+    table = censoring_model.domain_table(out + inside)
+    assert not table["in_domain"].iloc[:4].any(), table
+    assert table["in_domain"].iloc[4:].all(), table
+    assert table["domain_reason"].iloc[0] == "element(s) Xe not in the training data"
+    assert table["domain_reason"].iloc[3].startswith("far from training compositions")
+    assert (table["domain_reason"].iloc[4:] == "").all()
+    # the threshold is the held-out (grouped) neighbour distance quantile
+    held = censoring_model.oof_domain_distance_
+    assert np.mean(held <= censoring_model.domain_threshold_) == pytest.approx(0.95, abs=0.01)
+
+
+def test_caller_index_is_kept(censoring_model):
+    from ssbml.models.predict import predict_table
+
+    X = pd.DataFrame({"composition": ["Li3PS4", "Li7La3Zr2O12", "LiAu"]},
+                     index=[10, 20, 30])
+    assert list(censoring_model.predict_interval(X).index) == [10, 20, 30]
+    assert list(censoring_model.domain_table(X).index) == [10, 20, 30]
+    out, bad = predict_table(X.assign(note=["a", "b", "c"]), censoring_model)
+    assert list(out.index) == [10, 20, 30] and list(out["note"]) == ["a", "b", "c"]
+    assert list(out["in_domain"]) == [True, True, False]
+    assert "Au" in out.loc[30, "domain_reason"]

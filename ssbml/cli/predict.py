@@ -23,6 +23,11 @@ def conductivity(
 ) -> None:
     """Predict log10 conductivity (log10 S/cm) with a 1-alpha interval for each row.
 
+    Both paths give the same number at 298.15 K (the temperature model is anchored on
+    the room-temperature one). ``in_domain``/``domain_reason`` flag compositions
+    outside the training data; ``below_detection`` rows report ``log10_sigma_bound``
+    (an upper bound, e.g. "< 1.0e-10" S/cm) instead of a value.
+
     Every input row appears in the output; rows that cannot be predicted have an
     ``error`` and are listed on stderr. Exit code 1 if no row could be predicted.
     """
@@ -52,6 +57,11 @@ def conductivity(
     out.to_csv(output, index=False)
     n_good = len(out) - len(bad)
     typer.echo(f"wrote {n_good} prediction(s) for {len(out)} row(s) to {output}")
+    if "in_domain" in out.columns:
+        outside = out[out["in_domain"].eq(False)]
+        for row, text, why in zip(outside.index, outside[column], outside["domain_reason"],
+                                  strict=True):
+            typer.echo(f"out of domain: row {row} ({column}={text!r}): {why}", err=True)
     for r in bad.itertuples(index=False):
         typer.echo(f"bad row {r.row} ({column}={r.input!r}): {r.reason}", err=True)
     if n_good == 0:

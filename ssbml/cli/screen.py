@@ -138,6 +138,10 @@ def screen(
     objective: str = typer.Option(
         "window_width_V", help="Stability objective of the Pareto front."
     ),
+    allow_out_of_domain: bool = typer.Option(
+        False, "--allow-out-of-domain",
+        help="Let compositions outside the model's applicability domain pass the filters.",
+    ),
     out: Path = typer.Option(
         None, "--out", "-o", help="Output folder (default: ssbml-output/screen-<name>)."
     ),
@@ -229,6 +233,7 @@ def screen(
             window_V=window_v,
             max_rxn_meV_atom=max_rxn,
             stability_objective=objective,
+            require_in_domain=not allow_out_of_domain,
         )
         name = f"{parent}-{'-'.join(spec.dopants)}" if parent else Path(input_file).stem
         if out is None:

@@ -12,6 +12,19 @@ grouped K-fold on the training data:
   from training, or where trees disagree) compositions get wider intervals.
 * ``interval="constant"``: ``mu(x) +/- h`` with ``h`` the conformal quantile of the
   absolute residuals (the marginal half-width, :meth:`ConductivityModel.interval_halfwidth`).
+
+Censored targets (OBELiX ``<1E-10``): with ``censoring="classifier"`` the regressor
+learns measured values only, with ``censoring="bound"`` it learns censored rows at the
+detection bound (1e-10 S/cm, whatever placeholder the data carry; better ranking on the
+OBELiX test split), and in both a classifier learns P(below detection); a composition
+with P >= 0.5 (or a prediction below the lowest measured value) is reported as a bound
+(``below_detection``, ``log10_sigma_bound``; ``log10_sigma`` and its upper end are the
+bound) instead of a 1e-15-like number.
+
+Applicability domain: the mean distance to the ``n_neighbors`` nearest training rows
+in standardized feature space, with a threshold calibrated on grouped (chemical
+system) held-out rows; compositions with an element never seen in training are out of
+domain as well (:meth:`ConductivityModel.domain_table`).
 """
 
 from __future__ import annotations
@@ -24,9 +37,26 @@ from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin, clone
 
 from ssbml.models.featurizers import make_featurizer_by_name
 
-__all__ = ["ConductivityModel", "chemical_system_groups", "conformal_quantile", "cv_splits"]
+__all__ = [
+    "ConductivityModel",
+    "caller_index",
+    "chemical_system_groups",
+    "conformal_quantile",
+    "cv_splits",
+]
 
 _INTERVALS = ("adaptive", "constant")
+_CENSORING = ("none", "classifier", "bound")
+DETECTION_BOUND_LOG10 = -10.0
+"""log10 S/cm of the OBELiX detection limit: ``<1E-10`` rows are below it."""
+
+
+def caller_index(X: Any, n: int) -> pd.Index:
+    """The index of a DataFrame/Series input (so outputs keep the caller's labels), else
+    a RangeIndex of ``n`` rows."""
+    if isinstance(X, pd.DataFrame | pd.Series) and len(X.index) == n:
+        return X.index
+    return pd.RangeIndex(n)
 
 
 def chemical_system_groups(compositions: pd.Series | list[str]) -> np.ndarray:
@@ -80,6 +110,14 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
         out-of-fold difficulty (keeps near-zero tree spreads from giving empty intervals;
         0.5 gave the narrowest intervals at 90% coverage in a grouped split of the
         OBELiX train out-of-fold residuals, see experiments/results/conductivity.md).
+    censoring : ``"none"`` (censored targets are learned as the numbers given),
+        ``"classifier"`` (censored rows train a below-detection classifier only) or
+        ``"bound"`` (as ``"classifier"``, and the regressor sees them at
+        ``detection_bound``).
+    detection_bound : log10 S/cm reported as the bound of below-detection rows.
+    n_neighbors : neighbours of the applicability-domain distance.
+    domain_quantile : quantile of the grouped held-out neighbour distances taken as
+        the in-domain threshold.
 
     ``X`` may be a DataFrame with a ``composition`` column, a list of formulas,
     pymatgen Compositions or :class:`ssbml.composition.ElementFractions`.
@@ -93,6 +131,10 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
         random_state: int = 0,
         interval: str = "adaptive",
         difficulty_floor: float = 0.5,
+        censoring: str = "none",
+        detection_bound: float = DETECTION_BOUND_LOG10,
+        n_neighbors: int = 5,
+        domain_quantile: float = 0.95,
     ) -> None:
         self.featurizer = featurizer
         self.regressor = regressor
@@ -100,24 +142,35 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.interval = interval
         self.difficulty_floor = difficulty_floor
+        self.censoring = censoring
+        self.detection_bound = detection_bound
+        self.n_neighbors = n_neighbors
+        self.domain_quantile = domain_quantile
 
     def _features(self, X: Any) -> pd.DataFrame:
         F = self.featurizer_.transform(X)
         return F if isinstance(F, pd.DataFrame) else pd.DataFrame(F)
 
-    def fit(self, X: Any, y: Any, groups: Any = None) -> ConductivityModel:
+    def fit(
+        self, X: Any, y: Any, groups: Any = None, censored: Any = None
+    ) -> ConductivityModel:
         """Fit on compositions ``X`` and targets ``y`` (log10 S/cm). ``groups`` (e.g.
         :func:`chemical_system_groups`) keeps near-duplicates in one fold for the
-        out-of-fold residuals that set the interval width."""
+        out-of-fold residuals that set the interval width. ``censored`` (bool per row)
+        marks values that are only upper bounds (used with ``censoring="classifier"``)."""
 
         from ssbml.models.regressors import make_regressor, single_thread
 
         with single_thread():
-            return self._fit(X, y, groups, make_regressor)
+            return self._fit(X, y, groups, censored, make_regressor)
 
-    def _fit(self, X: Any, y: Any, groups: Any, make_regressor: Any) -> ConductivityModel:
+    def _fit(
+        self, X: Any, y: Any, groups: Any, censored: Any, make_regressor: Any
+    ) -> ConductivityModel:
         from ssbml.models.regressors import predict_with_spread
 
+        if getattr(self, "censoring", "none") not in _CENSORING:
+            raise ValueError(f"censoring must be one of {_CENSORING}, got {self.censoring!r}")
         if self.interval not in _INTERVALS:
             raise ValueError(f"interval must be one of {_INTERVALS}, got {self.interval!r}")
         if not self.difficulty_floor > 0:
@@ -134,30 +187,90 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
         self.feature_names_ = list(F.columns)
         base = self.regressor if self.regressor is not None else make_regressor("hgb")
         splits = cv_splits(self.n_splits, groups, self.random_state, len(y))
+        cens = np.zeros(len(y), dtype=bool) if censored is None else np.asarray(censored, bool)
+        if cens.shape != y.shape:
+            raise ValueError(f"censored has {cens.size} rows but there are {len(y)} targets")
+        use_clf = self.censoring != "none" and cens.any() and (~cens).sum() > 10
+        measured = ~cens if use_clf else np.ones(len(y), dtype=bool)
+        # rows the regressor learns from, and their targets
+        fit_rows = measured if self.censoring == "classifier" else np.ones(len(y), bool)
+        y_reg = np.where(cens & use_clf, self.detection_bound, y)
         Fv = F.to_numpy(dtype=float)
         oof = np.full(len(y), np.nan)
         spread = np.full(len(y), np.nan)
+        p_oof = np.zeros(len(y))
         for tr, va in splits:
-            fold = clone(base).fit(Fv[tr], y[tr])
+            trm = tr[fit_rows[tr]]
+            fold = clone(base).fit(Fv[trm], y_reg[trm])
             both = predict_with_spread(fold, Fv[va], n_jobs=1)
             if both is None:
                 oof[va] = fold.predict(Fv[va])
             else:
                 oof[va], spread[va] = both
-        self.oof_predictions_ = oof
+            if use_clf:
+                p_oof[va] = self._fit_classifier(Fv[tr], cens[tr]).predict_proba(Fv[va])[:, 1]
+        self.classifier_ = self._fit_classifier(Fv, cens) if use_clf else None
+        self.min_measured_log10_ = float(y[measured].min())
+        # the value censored rows carry in y (e.g. -15, the OBELiX paper's convention):
+        # out-of-fold predictions of below-detection rows take it, so CV metrics stay in
+        # the training data's convention
+        self.censored_fill_ = float(np.median(y[cens])) if use_clf else float("nan")
+        below = (p_oof >= 0.5) if use_clf else np.zeros(len(y), dtype=bool)
+        self.oof_mu_ = oof
+        self.oof_below_detection_ = below
+        self.oof_p_below_detection_ = p_oof
+        self.oof_predictions_ = np.where(below, self.censored_fill_, oof)
         abs_res = np.abs(y - oof)
-        self.residuals_ = np.sort(abs_res)
-        self.regressor_ = clone(base).fit(Fv, y)
+        self.residuals_ = np.sort(abs_res[measured])
+        self.regressor_ = clone(base).fit(Fv[fit_rows], y_reg[fit_rows])
         self.n_features_in_ = F.shape[1]
-        self._fit_difficulty(Fv, abs_res, spread, splits)
-        # applicability-domain summary: feature means/stds of the training set
-        self.train_feature_mean_ = F.mean().to_numpy()
-        self.train_feature_std_ = F.std().replace(0, 1.0).fillna(1.0).to_numpy()
-        self.domain_threshold_ = float(np.quantile(self.domain_distance_from_features(Fv), 0.99))
+        g = None if groups is None else np.asarray(groups)[measured]
+        self._fit_difficulty(Fv[measured], abs_res[measured], spread[measured], g)
+        if np.isfinite(spread).all():
+            self.oof_difficulty_all_ = spread + self.difficulty_offset_
+        self._fit_domain(X, F, splits)
         return self
 
+    def _fit_classifier(self, F: np.ndarray, cens: np.ndarray) -> Any:
+        """P(below detection | composition): a class-balanced random forest."""
+        from sklearn.ensemble import RandomForestClassifier
+
+        clf = RandomForestClassifier(
+            n_estimators=100, min_samples_leaf=2, max_features=0.33,
+            class_weight="balanced_subsample", random_state=self.random_state, n_jobs=1,
+        )
+        Fi = np.where(np.isnan(F), 0.0, F)
+        if cens.all() or not cens.any():
+            from sklearn.dummy import DummyClassifier
+
+            return DummyClassifier(strategy="prior").fit(Fi, cens)
+        return clf.fit(Fi, cens)
+
+    def _fit_domain(self, X: Any, F: pd.DataFrame, splits: list) -> None:
+        """Standardization, training neighbours, seen elements and the in-domain
+        threshold: the ``domain_quantile`` of every row's neighbour distance to the
+        training rows of the other folds (grouped by chemical system)."""
+        from ssbml.models.featurizers import to_element_fractions
+
+        self.train_feature_mean_ = F.mean().to_numpy()
+        self.train_feature_std_ = F.std().replace(0, 1.0).fillna(1.0).to_numpy()
+        Z = self._standardize(F.to_numpy(dtype=float), np.float32)
+        self.train_Z_ = Z
+        held = np.full(len(Z), np.nan)
+        for tr, va in splits:
+            held[va] = _knn_distance(Z[tr], Z[va], self.n_neighbors)
+        self.oof_domain_distance_ = held
+        self.domain_threshold_ = float(np.nanquantile(held, self.domain_quantile))
+        try:
+            ef = to_element_fractions(X[["composition"]] if isinstance(X, pd.DataFrame) else X)
+            used = ef.fractions.max(axis=0) > 0
+            self.train_elements_ = frozenset(e for e, u in zip(ef.elements, used, strict=True)
+                                             if u)
+        except (ValueError, TypeError):
+            self.train_elements_ = None
+
     def _fit_difficulty(
-        self, F: np.ndarray, abs_res: np.ndarray, spread: np.ndarray, splits: list
+        self, F: np.ndarray, abs_res: np.ndarray, spread: np.ndarray, groups: Any
     ) -> None:
         """Difficulty estimate d(x) (log10 units) and the normalized residuals
         ``|y - oof| / d`` (sorted, ``scores_``) for the adaptive intervals."""
@@ -174,7 +287,7 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
                 max_leaf_nodes=7, min_samples_leaf=20, random_state=self.random_state,
             )
             raw = np.full(len(abs_res), np.nan)
-            for tr, va in splits:
+            for tr, va in cv_splits(self.n_splits, groups, self.random_state, len(abs_res)):
                 raw[va] = clone(model).fit(F[tr], abs_res[tr]).predict(F[va])
             self.difficulty_model_ = clone(model).fit(F, abs_res)
             raw = np.clip(raw, 0.0, None)
@@ -183,8 +296,9 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
         self.scores_ = np.sort(abs_res / self.oof_difficulty_)
 
     def predict(self, X: Any) -> np.ndarray:
-        """Point predictions, log10 S/cm."""
-        return self.regressor_.predict(self._features(X).to_numpy(dtype=float))
+        """Point predictions, log10 S/cm (below-detection rows: the bound, see
+        :meth:`predict_interval`)."""
+        return self.predict_interval(X)["log10_sigma"].to_numpy()
 
     def _difficulty(self, F: np.ndarray, spread: np.ndarray | None) -> np.ndarray:
         if self.difficulty_kind_ == "tree_spread":
@@ -209,15 +323,7 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
         out = self.predict_interval(X, alpha=alpha)
         return ((out["log10_sigma_upper"] - out["log10_sigma_lower"]) / 2).to_numpy()
 
-    def predict_interval_from_features(
-        self, F: pd.DataFrame | np.ndarray, alpha: float = 0.1
-    ) -> pd.DataFrame:
-        """:meth:`predict_interval` from precomputed features (``featurizer_`` output,
-        same columns in the same order): point prediction and interval in one pass over
-        the trees. Columns ``log10_sigma``, ``log10_sigma_lower``, ``log10_sigma_upper``
-        (log10 S/cm)."""
-        from ssbml.models.regressors import predict_with_spread
-
+    def _check_features(self, F: pd.DataFrame | np.ndarray) -> np.ndarray:
         if isinstance(F, pd.DataFrame):
             if list(F.columns) != list(self.feature_names_):
                 missing = sorted(set(self.feature_names_) - set(F.columns))[:5]
@@ -233,6 +339,21 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
             raise ValueError(
                 f"features must have {len(self.feature_names_)} columns, got shape {F.shape}"
             )
+        return F
+
+    def predict_interval_from_features(
+        self, F: pd.DataFrame | np.ndarray, alpha: float = 0.1
+    ) -> pd.DataFrame:
+        """:meth:`predict_interval` from precomputed features (``featurizer_`` output,
+        same columns in the same order): point prediction and interval in one pass over
+        the trees. Columns ``log10_sigma``, ``log10_sigma_lower``, ``log10_sigma_upper``
+        (log10 S/cm); with ``censoring="classifier"`` also ``p_below_detection``,
+        ``below_detection`` and ``log10_sigma_bound`` (log10 S/cm, NaN where measured
+        values are predicted). The index is ``F``'s when it is a DataFrame."""
+        from ssbml.models.regressors import predict_with_spread
+
+        index = F.index if isinstance(F, pd.DataFrame) else None
+        F = self._check_features(F)
         mode = getattr(self, "interval", "constant")
         if mode == "constant":
             mu = self.regressor_.predict(F)
@@ -242,38 +363,126 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
                     if self.difficulty_kind_ == "tree_spread" else None)
             mu, spread = both if both is not None else (self.regressor_.predict(F), None)
             h = conformal_quantile(self.scores_, alpha) * self._difficulty(F, spread)
-        return pd.DataFrame(
-            {"log10_sigma": mu, "log10_sigma_lower": mu - h, "log10_sigma_upper": mu + h}
+        out = pd.DataFrame(
+            {"log10_sigma": mu, "log10_sigma_lower": mu - h, "log10_sigma_upper": mu + h},
+            index=index,
         )
+        clf = getattr(self, "classifier_", None)
+        if clf is not None:
+            p = clf.predict_proba(np.where(np.isnan(F), 0.0, F))[:, -1]
+            if len(clf.classes_) == 1 and not clf.classes_[0]:
+                p = np.zeros(len(mu))
+            below_min = mu < self.min_measured_log10_
+            below = (p >= 0.5) | below_min
+            bound = np.where(p >= 0.5, self.detection_bound, self.min_measured_log10_)
+            out["p_below_detection"] = p
+            out["below_detection"] = below
+            out["log10_sigma_bound"] = np.where(below, bound, np.nan)
+            out.loc[below, "log10_sigma"] = bound[below]
+            out.loc[below, "log10_sigma_upper"] = bound[below]
+            out["log10_sigma_lower"] = np.minimum(out["log10_sigma_lower"], out["log10_sigma"])
+        return out
 
     def predict_interval(self, X: Any, alpha: float = 0.1) -> pd.DataFrame:
         """Columns ``log10_sigma``, ``log10_sigma_lower``, ``log10_sigma_upper`` (log10
-        S/cm), one row per input row, nominal coverage ``1 - alpha`` (adaptive width
-        when ``interval="adaptive"``)."""
-        return self.predict_interval_from_features(self._features(X), alpha=alpha)
+        S/cm), one row per input row with the input's index, nominal coverage
+        ``1 - alpha`` (adaptive width when ``interval="adaptive"``); below-detection
+        columns as in :meth:`predict_interval_from_features`."""
+        F = self._features(X)
+        out = self.predict_interval_from_features(F.to_numpy(), alpha=alpha)
+        out.index = caller_index(X, len(out))
+        return out
+
+    def predict_measured(self, X: Any) -> np.ndarray:
+        """The regressor's log10 S/cm (trained on measured values), without bounds."""
+        return self.regressor_.predict(self._features(X).to_numpy(dtype=float))
+
+    def _standardize(self, F: np.ndarray, dtype: Any) -> np.ndarray:
+        Z = np.asarray(F, dtype=dtype) - self.train_feature_mean_.astype(dtype)
+        Z /= self.train_feature_std_.astype(dtype)
+        Z[np.isnan(Z)] = 0.0
+        return Z
 
     def domain_distance_from_features(
         self, F: pd.DataFrame | np.ndarray, dtype: Any = np.float64
     ) -> np.ndarray:
-        """:meth:`domain_distance` from precomputed features (``featurizer_`` output): RMS
-        standardized distance of each row to the training feature mean, NaN features
-        skipped (dimensionless). ``dtype`` is the precision of the standardized features
-        (``np.float32`` halves the memory of large screening chunks; the sum of squares is
-        always accumulated in float64). ``F`` is not modified."""
-        F = np.asarray(F, dtype=dtype)
-        Z = F - self.train_feature_mean_.astype(dtype)
-        Z /= self.train_feature_std_.astype(dtype)
-        missing = np.isnan(Z)
-        n_valid = Z.shape[1] - missing.sum(axis=1)
-        Z[missing] = 0.0
-        ss = np.einsum("ij,ij->i", Z, Z, dtype=np.float64)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.sqrt(ss / n_valid)
+        """:meth:`domain_distance` from precomputed features (``featurizer_`` output):
+        mean Euclidean distance to the ``n_neighbors`` nearest training rows in
+        standardized feature space, divided by sqrt(number of features) (dimensionless;
+        NaN features count as the training mean). ``dtype`` is the precision of the
+        standardized features (``np.float32`` halves the memory of screening chunks).
+        ``F`` is not modified."""
+        Z = self._standardize(np.asarray(F), np.float32 if dtype == np.float32 else dtype)
+        return _knn_distance(self.train_Z_, Z, self.n_neighbors)
 
     def domain_distance(self, X: Any) -> np.ndarray:
-        """RMS standardized feature distance to the training mean (applicability hint)."""
+        """Nearest-neighbour distance to the training compositions (dimensionless)."""
         return self.domain_distance_from_features(self._features(X))
 
+    def unseen_elements(self, X: Any) -> list[str]:
+        """Per row, the elements (comma-separated, '' if none) never seen in training."""
+        from ssbml.models.featurizers import to_element_fractions
+
+        ef = to_element_fractions(X)
+        return self._unseen(ef)
+
+    def _unseen(self, ef: Any) -> list[str]:
+        seen = getattr(self, "train_elements_", None)
+        if seen is None:
+            return [""] * ef.fractions.shape[0]
+        new = [j for j, e in enumerate(ef.elements) if e not in seen]
+        if not new:
+            return [""] * ef.fractions.shape[0]
+        present = ef.fractions[:, new] > 0
+        names = [ef.elements[j] for j in new]
+        return [",".join(n for n, p in zip(names, row, strict=True) if p) for row in present]
+
+    def domain_table_from_features(
+        self, F: pd.DataFrame | np.ndarray, ef: Any = None, dtype: Any = np.float64
+    ) -> pd.DataFrame:
+        """``domain_distance``, ``in_domain`` and ``domain_reason`` ('' when in domain)
+        from features and, optionally, the compositions as ElementFractions (for the
+        unseen-element check)."""
+        d = self.domain_distance_from_features(F, dtype=dtype)
+        unseen = self._unseen(ef) if ef is not None else [""] * len(d)
+        t = self.domain_threshold_
+        reason = [
+            f"element(s) {u} not in the training data" if u
+            else (f"far from training compositions (neighbour distance {v:.2f} > {t:.2f})"
+                  if v > t else "")
+            for u, v in zip(unseen, d, strict=True)
+        ]
+        reason = np.asarray(reason, dtype=object)
+        return pd.DataFrame({"domain_distance": d, "in_domain": reason == "",
+                             "domain_reason": reason.astype(object)})
+
+    def domain_table(self, X: Any) -> pd.DataFrame:
+        """:meth:`domain_table_from_features` of compositions ``X`` (input index kept)."""
+        from ssbml.models.featurizers import to_element_fractions
+
+        ef = to_element_fractions(X[["composition"]] if isinstance(X, pd.DataFrame) else X)
+        out = self.domain_table_from_features(self._features(X).to_numpy(dtype=float), ef)
+        out.index = caller_index(X, len(out))
+        return out
+
     def in_domain(self, X: Any) -> np.ndarray:
-        """True where :meth:`domain_distance` is within the 99th percentile of training."""
-        return self.domain_distance(X) <= self.domain_threshold_
+        """True where the composition is inside the applicability domain
+        (:meth:`domain_table`)."""
+        return self.domain_table(X)["in_domain"].to_numpy()
+
+
+def _knn_distance(train_Z: np.ndarray, Z: np.ndarray, k: int, chunk: int = 4096) -> np.ndarray:
+    """Mean Euclidean distance of every row of ``Z`` to its ``k`` nearest rows of
+    ``train_Z``, divided by sqrt(n_features); computed in row chunks (bounded memory)."""
+    train_Z = np.asarray(train_Z, dtype=np.float32)
+    Z = np.asarray(Z, dtype=np.float32)
+    k = max(1, min(k, len(train_Z)))
+    t2 = np.einsum("ij,ij->i", train_Z, train_Z, dtype=np.float64)
+    out = np.empty(len(Z))
+    for start in range(0, len(Z), chunk):
+        part = Z[start : start + chunk]
+        p2 = np.einsum("ij,ij->i", part, part, dtype=np.float64)
+        d2 = p2[:, None] + t2[None, :] - 2.0 * (part @ train_Z.T).astype(np.float64)
+        d2 = np.partition(np.clip(d2, 0.0, None), k - 1, axis=1)[:, :k]
+        out[start : start + chunk] = np.sqrt(d2).mean(axis=1)
+    return out / np.sqrt(max(train_Z.shape[1], 1))

@@ -18,6 +18,8 @@ A config is a TOML file (see ``experiments/*.toml``)::
     params = { n_estimators = 300 }
     groups = "chemsys"                # fold groups: chemsys, family, composition
     n_splits = 5
+    censoring = "bound"               # "none", "classifier" or "bound" (censored rows as
+                                      # bounds, see ssbml.models.conductivity)
     [search]                          # optional grouped hyperparameter search
     n_iter = 10                       # omit for a full grid
     [search.space]
@@ -44,11 +46,16 @@ __all__ = [
     "REGISTERED_MODEL",
     "TrainConfig",
     "build_model",
+    "censored_metrics",
     "load_config",
+    "load_temperature_data",
     "load_training_data",
     "model_inputs",
+    "per_family_quality",
     "run_temperature_training",
     "run_training",
+    "temperature_cv",
+    "within_family_spearman",
 ]
 
 EXPERIMENT = "ssbml-conductivity"
@@ -71,6 +78,7 @@ class TrainConfig:
     params: dict[str, Any] = field(default_factory=dict)
     groups: str = "chemsys"
     n_splits: int = 5
+    censoring: str = "none"
     search_space: dict[str, list[Any]] = field(default_factory=dict)
     search_n_iter: int | None = None
 
@@ -91,7 +99,7 @@ class TrainConfig:
                 flat[key] = d.pop(key)
         if "set" in f:
             flat["features"] = f.pop("set")
-        for key in ("regressor", "params", "groups", "n_splits"):
+        for key in ("regressor", "params", "groups", "n_splits", "censoring"):
             if key in m:
                 flat[key] = m.pop(key)
         if "space" in s:
@@ -105,6 +113,12 @@ class TrainConfig:
         cfg = cls(**flat)
         if cfg.censored not in ("paper", "bound", "drop"):
             raise ValueError(f"data.censored must be paper, bound or drop, got {cfg.censored!r}")
+        if cfg.censoring not in ("none", "classifier", "bound"):
+            raise ValueError("model.censoring must be none, classifier or bound, got "
+                             f"{cfg.censoring!r}")
+        if cfg.censoring != "none" and cfg.censored == "drop":
+            raise ValueError(f"model.censoring = {cfg.censoring!r} needs the censored rows "
+                             "(data.censored = 'paper' or 'bound')")
         return cfg
 
     def as_params(self) -> dict[str, Any]:
@@ -225,6 +239,7 @@ def build_model(cfg: TrainConfig, params: dict[str, Any] | None = None) -> Any:
         regressor=reg,
         n_splits=cfg.n_splits,
         random_state=cfg.seed,
+        censoring=cfg.censoring,
     )
 
 
@@ -293,10 +308,12 @@ def run_training(
 
         inputs = model_inputs(cfg)
         model = build_model(cfg, best_params)
-        model.fit(train[inputs], train["log10_sigma"].to_numpy(), groups=groups)
+        model.fit(train[inputs], train["log10_sigma"].to_numpy(), groups=groups,
+                  censored=train["censored"].to_numpy())
         y_tr = train["log10_sigma"].to_numpy()
         metrics = regression_metrics(y_tr, model.oof_predictions_, prefix="cv_")
         metrics["interval_halfwidth90"] = model.interval_halfwidth(0.1)
+        metrics |= _oof_quality(model, train, groups)
         fig = parity_plot(y_tr, model.oof_predictions_, censored=train["censored"],
                           title=f"{cfg.name} grouped CV (train)")
         log_figure(fig, "parity_cv.png")
@@ -309,14 +326,19 @@ def run_training(
                         source="ssbml.data.conductivity", targets="log10_sigma")
             pred = model.predict_interval(test[inputs], alpha=0.1)
             y_te = test["log10_sigma"].to_numpy()
+            paper = _paper_convention(pred, y_te, test["censored"].to_numpy())
             metrics |= regression_metrics(
-                y_te, pred["log10_sigma"], pred["log10_sigma_lower"],
-                pred["log10_sigma_upper"], prefix="test_",
+                y_te, paper, pred["log10_sigma_lower"], pred["log10_sigma_upper"],
+                prefix="test_",
+            )
+            metrics |= censored_metrics(
+                y_te, pred, test["censored"].to_numpy(), test["family"].to_numpy(),
+                prefix="test_",
             )
             log_figure(parity_plot(y_te, pred["log10_sigma"], lower=pred["log10_sigma_lower"],
                                    upper=pred["log10_sigma_upper"], censored=test["censored"],
                                    title=f"{cfg.name} OBELiX test"), "parity_test.png")
-            fam = per_family_errors(test["family"], y_te, pred["log10_sigma"])
+            fam = per_family_errors(test["family"], y_te, paper)
             log_dataframe_artifact(fam, "family_errors_test.csv")
             predictions = pd.concat([test[["composition", "log10_sigma", "family"]]
                                      .rename(columns={"log10_sigma": "measured"}), pred], axis=1)
@@ -344,31 +366,204 @@ def run_training(
         }
 
 
+def _paper_convention(pred: pd.DataFrame, y: np.ndarray, censored: np.ndarray) -> np.ndarray:
+    """Point predictions in the OBELiX paper's convention: below-detection predictions
+    take the value the censored targets carry (1e-15 S/cm -> -15)."""
+    p = pred["log10_sigma"].to_numpy(dtype=float)
+    if "below_detection" not in pred.columns or not censored.any():
+        return p
+    fill = float(np.median(y[censored]))
+    return np.where(pred["below_detection"].to_numpy(dtype=bool), fill, p)
+
+
+def per_family_quality(
+    family: Any, y: Any, pred: Any, lower: Any = None, upper: Any = None,
+    min_rows: int = 20,
+) -> pd.DataFrame:
+    """Per structural family with at least ``min_rows`` rows: n, MAE (log10 S/cm),
+    Spearman and coverage of the interval (when given)."""
+    from scipy.stats import spearmanr
+
+    df = pd.DataFrame({"family": np.asarray(family), "y": np.asarray(y, float),
+                       "p": np.asarray(pred, float)})
+    if lower is not None:
+        df["inside"] = (df["y"] >= np.asarray(lower, float)) & (
+            df["y"] <= np.asarray(upper, float))
+    rows = []
+    for fam, part in df.groupby("family"):
+        if len(part) < min_rows:
+            continue
+        row = {"family": fam, "n": len(part), "mae": float(np.mean(np.abs(part.y - part.p))),
+               "spearman": float(spearmanr(part.y, part.p).statistic)}
+        if "inside" in part:
+            row["coverage90"] = float(part["inside"].mean())
+        rows.append(row)
+    cols = ["family", "n", "mae", "spearman"] + (["coverage90"] if lower is not None else [])
+    return pd.DataFrame(rows, columns=cols).sort_values("n", ascending=False,
+                                                        ignore_index=True)
+
+
+def within_family_spearman(table: pd.DataFrame) -> float:
+    """Row-weighted mean Spearman over the families of :func:`per_family_quality`."""
+    t = table.dropna(subset=["spearman"])
+    return float(np.average(t["spearman"], weights=t["n"])) if len(t) else float("nan")
+
+
+def censored_metrics(
+    y: np.ndarray, pred: pd.DataFrame, censored: np.ndarray, family: np.ndarray,
+    prefix: str = "",
+) -> dict[str, float]:
+    """Bound-aware metrics: MAE on measured rows, the share of censored rows predicted
+    below detection (recall) and of measured rows wrongly so, coverage of the measured
+    rows, ``mae_bound`` (censored rows: error only above the detection bound of
+    -10 log10 S/cm), within-family Spearman (families of >= 20 rows)."""
+    from ssbml.models.conductivity import DETECTION_BOUND_LOG10
+
+    p = pred["log10_sigma"].to_numpy(dtype=float)
+    lo = pred["log10_sigma_lower"].to_numpy(dtype=float)
+    hi = pred["log10_sigma_upper"].to_numpy(dtype=float)
+    m = ~censored
+    below = (pred["below_detection"].to_numpy(dtype=bool) if "below_detection" in pred
+             else np.zeros(len(p), dtype=bool))
+    err = np.where(m, np.abs(y - p), np.clip(p - DETECTION_BOUND_LOG10, 0.0, None))
+    out = {
+        "mae_measured": float(np.mean(np.abs(y - p)[m])),
+        "mae_bound": float(np.mean(err)),
+        "coverage90_measured": float(np.mean(((y >= lo) & (y <= hi))[m])),
+        "censored_recall": float(below[censored].mean()) if censored.any() else float("nan"),
+        "measured_flagged_below": float(below[m].mean()),
+        "n_censored": float(censored.sum()),
+    }
+    fam = per_family_quality(family[m], y[m], p[m], lo[m], hi[m])
+    out["spearman_within_family"] = within_family_spearman(fam)
+    if len(fam):
+        out["coverage90_family_min"] = float(fam["coverage90"].min())
+        out["coverage90_family_max"] = float(fam["coverage90"].max())
+    return {f"{prefix}{k}": v for k, v in out.items()}
+
+
+def _oof_quality(model: Any, train: pd.DataFrame, groups: Any) -> dict[str, float]:
+    """Grouped-CV bound-aware metrics and per-family coverage of the out-of-fold
+    adaptive intervals (``cv_`` prefix)."""
+    from ssbml.models.conductivity import conformal_quantile
+
+    mu = model.oof_mu_
+    d = getattr(model, "oof_difficulty_all_", None)
+    if d is None:
+        h = np.full(len(mu), model.interval_halfwidth(0.1))
+    else:
+        h = conformal_quantile(model.scores_, 0.1) * d
+    pred = pd.DataFrame({"log10_sigma": mu, "log10_sigma_lower": mu - h,
+                         "log10_sigma_upper": mu + h})
+    below = model.oof_below_detection_
+    if below.any() or getattr(model, "classifier_", None) is not None:
+        pred["below_detection"] = below
+        from ssbml.models.conductivity import DETECTION_BOUND_LOG10
+
+        pred.loc[below, ["log10_sigma", "log10_sigma_upper"]] = DETECTION_BOUND_LOG10
+        pred["log10_sigma_lower"] = np.minimum(pred["log10_sigma_lower"], pred["log10_sigma"])
+    return censored_metrics(train["log10_sigma"].to_numpy(), pred,
+                            train["censored"].to_numpy(dtype=bool),
+                            train["family"].to_numpy(), prefix="cv_")
+
+
 TEMPERATURE_EXPERIMENT = "ssbml-conductivity-temperature"
 
 
-def run_temperature_training(
-    *,
-    tracking_uri: str | None = None,
-    experiment: str = TEMPERATURE_EXPERIMENT,
-    features: str = "default",
-    log_model: bool = True,
-) -> dict[str, Any]:
-    """Fit the Arrhenius model on all Liverpool measurements and log it.
-
-    Metrics come from a grouped K-fold by composition (no composition on both sides):
-    ``cv_mae`` etc. of log10 S/cm at the measured temperatures, ``cv_rt_mae`` on the
-    room-temperature rows, ``cv_ea_mae_eV`` of the activation energy against the
-    per-composition Arrhenius fits, and ``cv_ea_mae_eV_median_baseline`` for a constant
-    median Ea.
-    """
+def load_temperature_data(user_data: tuple[str, ...] | list[str] = ()) -> pd.DataFrame:
+    """Multi-temperature measurements: every Liverpool row plus user data sets (their
+    DOI and family keep series from different papers and phases apart)."""
     import warnings
 
+    from ssbml.composition import composition_key, parse_formula
+    from ssbml.data.conductivity import load_liverpool, normalize_family
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        data = load_liverpool()
+    if user_data:
+        from ssbml.data.user import load_user_dataset
+
+        extra = pd.concat([load_user_dataset(n) for n in user_data], ignore_index=True)
+        comps = [parse_formula(c) for c in extra["composition"]]
+        extra["composition"] = [c.reduced_formula for c in comps]
+        extra["composition_key"] = [composition_key(c) for c in comps]
+        extra["family"] = normalize_family(extra["family"])
+        extra["doi"] = extra["doi"].fillna("")
+        data = pd.concat([data, extra], ignore_index=True)
+    return data
+
+
+def temperature_cv(
+    cfg: TrainConfig, rt_train: pd.DataFrame, data: pd.DataFrame, *, n_splits: int = 5,
+    alpha: float = 0.1,
+) -> pd.DataFrame:
+    """Grouped (chemical system) K-fold of the whole temperature path: in every fold the
+    room-temperature model (``cfg``) and the Arrhenius model are refit without the
+    held-out chemical systems, which are then predicted at their measured temperatures.
+    Returns ``data`` with ``pred``, ``lower``, ``upper``, ``ea_pred`` and
+    ``median_baseline`` (the training folds' median log10 S/cm) columns."""
+    from sklearn.model_selection import GroupKFold
+
+    from ssbml.models.conductivity import chemical_system_groups
+    from ssbml.models.temperature import ArrheniusModel
+
+    g_rt = chemical_system_groups(rt_train["composition"])
+    g_t = chemical_system_groups(data["composition"])
+    all_groups = np.concatenate([g_rt, g_t])
+    out = data.reset_index(drop=True).copy()
+    for c in ("pred", "lower", "upper", "ea_pred", "median_baseline"):
+        out[c] = np.nan
+    folds = GroupKFold(n_splits=n_splits).split(np.zeros((len(all_groups), 1)),
+                                                groups=all_groups)
+    for _, va in folds:
+        held = set(all_groups[va])
+        rt_tr = rt_train[~np.isin(g_rt, list(held))]
+        t_tr = out[~np.isin(g_t, list(held))]
+        t_va = np.flatnonzero(np.isin(g_t, list(held)))
+        if len(t_va) == 0:
+            continue
+        rt = build_model(cfg).fit(
+            rt_tr[["composition"]], rt_tr["log10_sigma"].to_numpy(),
+            groups=chemical_system_groups(rt_tr["composition"]),
+            censored=rt_tr["censored"].to_numpy(),
+        )
+        tm = ArrheniusModel(rt, random_state=cfg.seed).fit(t_tr)
+        part = out.iloc[t_va]
+        pred = tm.predict_interval(part[["composition"]], part["temperature_K"].to_numpy(),
+                                   alpha=alpha)
+        out.loc[t_va, "pred"] = pred["log10_sigma"].to_numpy()
+        out.loc[t_va, "lower"] = pred["log10_sigma_lower"].to_numpy()
+        out.loc[t_va, "upper"] = pred["log10_sigma_upper"].to_numpy()
+        out.loc[t_va, "ea_pred"] = pred["activation_energy_eV"].to_numpy()
+        out.loc[t_va, "median_baseline"] = float(np.median(t_tr["log10_sigma"]))
+    return out
+
+
+def run_temperature_training(
+    cfg: TrainConfig | None = None,
+    *,
+    room_temperature_model: Any = None,
+    tracking_uri: str | None = None,
+    experiment: str = TEMPERATURE_EXPERIMENT,
+    user_data: tuple[str, ...] | list[str] = (),
+    log_model: bool = True,
+    cv: bool = True,
+) -> dict[str, Any]:
+    """Fit the temperature model (Ea from every Liverpool / user Arrhenius series,
+    anchored on ``room_temperature_model``, else one fit from ``cfg``) and log it.
+
+    Metrics (grouped by chemical system, see :func:`temperature_cv`): ``cv_T_mae`` etc.
+    of log10 S/cm at the measured temperatures against ``cv_T_mae_median_baseline``,
+    ``cv_T_mae_nonrt`` away from room temperature, coverage of the 90% interval overall
+    and per family; ``cv_ea_mae_eV`` of the out-of-fold Ea of the series against
+    ``cv_ea_mae_eV_median_baseline``, and the Ea interval coverage.
+    """
     import mlflow
 
-    from ssbml.data.conductivity import ROOM_TEMPERATURE_RANGE_K, load_liverpool
+    from ssbml.data.conductivity import ROOM_TEMPERATURE_RANGE_K
     from ssbml.models.benchmark import regression_metrics
-    from ssbml.models.featurizers import make_featurizer_by_name
+    from ssbml.models.conductivity import chemical_system_groups
     from ssbml.models.temperature import ArrheniusModel
     from ssbml.tracking import (
         log_dataframe_artifact,
@@ -379,43 +574,67 @@ def run_temperature_training(
     )
     from ssbml.tracking.plots import parity_plot
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        data = load_liverpool()
-    with start_run(experiment, run_name="arrhenius-liverpool", tracking_uri=tracking_uri,
+    cfg = cfg or load_config(Path(__file__).resolve().parents[2]
+                             / "experiments" / "ship-conductivity.toml")
+    data = load_temperature_data(user_data)
+    rt_train = None
+    if room_temperature_model is None or cv:
+        rt_train, _ = load_training_data(cfg)
+    if room_temperature_model is None:
+        room_temperature_model = build_model(cfg).fit(
+            rt_train[["composition"]], rt_train["log10_sigma"].to_numpy(),
+            groups=chemical_system_groups(rt_train["composition"]),
+            censored=rt_train["censored"].to_numpy(),
+        )
+    with start_run(experiment, run_name="arrhenius-anchored", tracking_uri=tracking_uri,
                    data_names=("liverpool",), tags={"task": "conductivity-temperature"}) as run:
-        model = ArrheniusModel(featurizer=make_featurizer_by_name(features))
+        model = ArrheniusModel(room_temperature_model, random_state=cfg.seed)
         mlflow.log_params({k: v for k, v in model.get_params(deep=False).items()
-                           if not hasattr(v, "fit")} | {"features": features,
-                                                        "n_rows": len(data)})
+                           if not hasattr(v, "fit")} | {"n_rows": len(data),
+                                                        "rt_config": cfg.name})
         cols = ["composition", "log10_sigma", "temperature_K", "family"]
         log_dataset(data[cols], "liverpool", "training", source="ssbml.data.conductivity",
                     targets="log10_sigma")
         model.fit(data)
-        y = data["log10_sigma"].to_numpy()
-        oof = model.oof_predictions_
-        h = model.interval_halfwidth(0.1)
-        metrics = regression_metrics(y, oof, prefix="cv_")
-        lo, hi = ROOM_TEMPERATURE_RANGE_K
-        rt = data["temperature_K"].between(lo, hi).to_numpy()
-        metrics["cv_rt_mae"] = float(np.mean(np.abs(y - oof)[rt]))
-        key = data["composition_key"]
-        first = (~key.duplicated()).to_numpy()
-        fitted = np.array([model.arrhenius_fits_.get(str(k), (np.nan, np.nan))[1] for k in key])
-        sel = first & ~np.isnan(fitted)
-        ea_true = np.clip(fitted[sel], 0.0, model.ea_max_eV)
-        metrics["cv_ea_mae_eV"] = float(np.mean(np.abs(ea_true
-                                                       - model.oof_activation_energy_eV_[sel])))
-        metrics["cv_ea_mae_eV_median_baseline"] = float(
-            np.mean(np.abs(ea_true - np.median(ea_true))))
-        metrics["n_arrhenius_fits"] = float(model.n_arrhenius_fits_)
-        metrics["interval_halfwidth90"] = h
+        series = model.series_
+        target = series["Ea_target_eV"].to_numpy()
+        metrics: dict[str, float] = {
+            "n_arrhenius_fits": float(model.n_arrhenius_fits_),
+            "n_series_rejected": float(model.n_series_rejected_),
+            "cv_ea_mae_eV": float(np.mean(np.abs(target - model.oof_activation_energy_eV_))),
+            "cv_ea_mae_eV_median_baseline": float(np.mean(np.abs(
+                target - model.oof_activation_energy_eV_median_baseline_))),
+        }
+        from ssbml.models.conductivity import conformal_quantile
+
+        h = conformal_quantile(model.ea_scores_, 0.1) * (
+            model.oof_ea_spread_ + model.ea_difficulty_offset_)
+        metrics["cv_ea_coverage90"] = float(np.mean(
+            np.abs(target - model.oof_activation_energy_eV_) <= h))
+        family_table = None
+        if cv:
+            res = temperature_cv(cfg, rt_train, data)
+            y = res["log10_sigma"].to_numpy()
+            metrics |= regression_metrics(y, res["pred"], res["lower"], res["upper"],
+                                          prefix="cv_T_")
+            metrics["cv_T_mae_median_baseline"] = float(np.mean(np.abs(
+                y - res["median_baseline"])))
+            lo, hi = ROOM_TEMPERATURE_RANGE_K
+            away = ~res["temperature_K"].between(lo, hi).to_numpy()
+            metrics["cv_T_mae_nonrt"] = float(np.mean(np.abs(y - res["pred"])[away]))
+            family_table = per_family_quality(res["family"], y, res["pred"], res["lower"],
+                                              res["upper"])
+            metrics["cv_T_spearman_within_family"] = within_family_spearman(family_table)
+            if len(family_table):
+                metrics["cv_T_coverage90_family_min"] = float(family_table["coverage90"].min())
+                metrics["cv_T_coverage90_family_max"] = float(family_table["coverage90"].max())
+            log_dataframe_artifact(family_table, "family_quality_cv.csv")
+            log_figure(parity_plot(y, res["pred"], title="temperature model, grouped CV"),
+                       "parity_cv.png")
         mlflow.log_metrics(metrics)
-        log_figure(parity_plot(y, oof, title="Arrhenius model, grouped CV"), "parity_cv.png")
-        ea_table = pd.DataFrame({"composition": data["composition"][sel].to_numpy(),
-                                 "ea_fit_eV": ea_true,
-                                 "ea_oof_eV": model.oof_activation_energy_eV_[sel]})
+        ea_table = series.assign(ea_oof_eV=model.oof_activation_energy_eV_)
         log_dataframe_artifact(ea_table, "activation_energies_cv.csv")
         if log_model:
             log_sklearn_model(model, data[["composition"]].head(5).reset_index(drop=True))
-        return {"run_id": run.info.run_id, "metrics": metrics, "model": model}
+        return {"run_id": run.info.run_id, "metrics": metrics, "model": model,
+                "family_table": family_table}

@@ -16,11 +16,19 @@ def _predict_rows(
     from ssbml.composition import ElementFractions
 
     X = ElementFractions.from_compositions(comps)
-    if temperature_K is None:
-        return model.predict_interval(X, alpha=alpha)
-    # one featurization for the interval and the activation energy (eV)
+    # one featurization for the interval, the activation energy (eV) and the domain
     F = model.featurizer_.transform(X)
-    return model.predict_interval_from_features(F, temperature_K=temperature_K, alpha=alpha)
+    F = F if isinstance(F, pd.DataFrame) else pd.DataFrame(F)
+    Fv = F.to_numpy(dtype=float)
+    if temperature_K is None:
+        pred = model.predict_interval_from_features(Fv, alpha=alpha)
+    else:
+        pred = model.predict_interval_from_features(Fv, temperature_K=temperature_K,
+                                                    alpha=alpha)
+    if hasattr(model, "domain_table_from_features"):
+        dom = model.domain_table_from_features(Fv, X)
+        pred = pd.concat([pred.reset_index(drop=True), dom.reset_index(drop=True)], axis=1)
+    return pred
 
 
 def predict_table(
@@ -34,9 +42,12 @@ def predict_table(
     """Predictions for every row of ``table`` (log10 S/cm with a ``1 - alpha`` interval,
     ``sigma_S_per_cm``; with ``temperature_K`` also ``activation_energy_eV``).
 
-    Returns (output: the input columns plus predictions, one row per input row, with
-    ``error`` naming why a row has none; bad rows: row, input, reason). A row whose
-    formula does not parse, lacks Li, or cannot be featurized is a bad row.
+    Returns (output: the input columns plus predictions, one row per input row with
+    the input's index, ``error`` naming why a row has none; bad rows: row (position),
+    input, reason). Also ``in_domain``/``domain_reason`` (applicability domain) and,
+    for models that treat censored data as bounds, ``below_detection`` and
+    ``log10_sigma_bound`` (log10 S/cm; ``log10_sigma`` is then that upper bound). A
+    row whose formula does not parse, lacks Li, or cannot be featurized is a bad row.
     """
     from ssbml.composition import parse_formulas
 
@@ -66,15 +77,28 @@ def predict_table(
     cols = ["log10_sigma", "log10_sigma_lower", "log10_sigma_upper"]
     if temperature_K is not None:
         out["temperature_K"] = float(temperature_K)
-        cols.append("activation_energy_eV")
+    if pred is not None:
+        cols += [c for c in pred.columns if c not in cols]
     for c in cols:
         out[c] = np.nan
+    for c in ("below_detection", "in_domain"):
+        if c in cols:
+            out[c] = pd.array([pd.NA] * len(out), dtype="boolean")
+    if "domain_reason" in cols:
+        out["domain_reason"] = ""
     if pred is not None and len(good_rows):
         idx = np.asarray(good_rows, dtype=int)
         for c in cols:
             out.loc[idx, c] = pred[c].to_numpy()
     out["sigma_S_per_cm"] = 10.0 ** out["log10_sigma"]
+    if "below_detection" in out:
+        # report below-detection rows as "< bound", not as a number
+        below = out["below_detection"].fillna(False).to_numpy(dtype=bool)
+        text = np.where(below, "< " + (10.0 ** out["log10_sigma_bound"]).map("{:.1e}".format),
+                        out["sigma_S_per_cm"].map("{:.3g}".format))
+        out["sigma_reported"] = np.where(out["log10_sigma"].isna(), "", text)
     bad_df = pd.DataFrame(bad, columns=["row", "input", "reason"]).sort_values("row")
     out["error"] = ""
     out.loc[bad_df["row"].to_numpy(dtype=int), "error"] = bad_df["reason"].to_numpy()
+    out.index = table.index
     return out, bad_df.reset_index(drop=True)

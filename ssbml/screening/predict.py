@@ -87,7 +87,9 @@ def predict_chunk(
     exclude: tuple[str, ...] = (),
 ) -> pd.DataFrame:
     """One row per candidate: labels, formula, predictions with ``_lower``/``_upper``
-    bounds at nominal coverage ``1 - alpha``, and the applicability-domain distance.
+    bounds at nominal coverage ``1 - alpha``, the applicability domain
+    (``domain_distance``, ``in_domain``, ``domain_reason``) and, for models treating
+    censored data as bounds, ``below_detection``/``log10_sigma_bound``.
 
     With ``exact_stability`` every candidate whose chemical system the reference covers
     gets phase-diagram stability (``stability_source`` exact / phase diagram; see
@@ -99,17 +101,25 @@ def predict_chunk(
     feats = _features_once([cond, models.stability, models.temperature], X)
     F = feats[id(cond)]
     pred = cond.predict_interval_from_features(F, alpha=alpha)
-    # float32 standardized features: half the memory of a large chunk
-    out["domain_distance"] = cond.domain_distance_from_features(F, dtype=np.float32)
     for col in pred.columns:
         out[col] = pred[col].to_numpy()
-    out["in_domain"] = out["domain_distance"].to_numpy() <= cond.domain_threshold_
+    # nearest-neighbour applicability domain (float32 standardized features: half the
+    # memory of a large chunk) and elements never seen in training
+    if hasattr(cond, "domain_table_from_features"):
+        dom = cond.domain_table_from_features(F, X, dtype=np.float32)
+        for col in dom.columns:
+            out[col] = dom[col].to_numpy()
     if temperature_K is not None and models.temperature is not None:
         out["temperature_K"] = float(temperature_K)
-        at_T, ea = models.temperature.predict_from_features(
-            feats[id(models.temperature)], temperature_K
+        at_T = models.temperature.predict_interval_from_features(
+            feats[id(models.temperature)], temperature_K, alpha=alpha
         )
-        out["log10_sigma_at_T"], out["Ea_eV"] = at_T, ea
+        out["log10_sigma_at_T"] = at_T["log10_sigma"].to_numpy()
+        out["log10_sigma_at_T_lower"] = at_T["log10_sigma_lower"].to_numpy()
+        out["log10_sigma_at_T_upper"] = at_T["log10_sigma_upper"].to_numpy()
+        out["Ea_eV"] = at_T["activation_energy_eV"].to_numpy()
+        out["Ea_eV_lower"] = at_T["activation_energy_eV_lower"].to_numpy()
+        out["Ea_eV_upper"] = at_T["activation_energy_eV_upper"].to_numpy()
     from ssbml.screening.exact import stability_columns
 
     stab = stability_columns(

@@ -30,14 +30,15 @@ class RankingCriteria:
     ``min_log10_sigma``: lowest acceptable predicted conductivity (log10 S/cm);
     ``window_V``: (low, high) in V vs Li/Li+ that the window must cover;
     ``max_rxn_meV_atom``: largest acceptable |reaction energy| (meV/atom) with Li metal
-    and with LiCoO2; ``require_in_domain``: drop extrapolations from the passing set.
+    and with LiCoO2; ``require_in_domain`` (default): out-of-domain candidates (see
+    ``in_domain``/``domain_reason``) never pass the filters.
     """
 
     min_log10_sigma: float | None = None
     window_V: tuple[float, float] | None = None
     max_rxn_meV_atom: float | None = None
     stability_objective: str = "window_width_V"
-    require_in_domain: bool = False
+    require_in_domain: bool = True
 
     def __post_init__(self) -> None:
         if self.stability_objective not in STABILITY_OBJECTIVES:
@@ -91,7 +92,7 @@ def rank_candidates(df: pd.DataFrame, criteria: RankingCriteria | None = None) -
         for c in cols:
             passes &= np.abs(out[c].to_numpy()) <= criteria.max_rxn_meV_atom
     if criteria.require_in_domain and "in_domain" in out.columns:
-        passes &= out["in_domain"].to_numpy(dtype=bool)
+        passes &= out["in_domain"].fillna(False).to_numpy(dtype=bool)
     out["passes_filters"] = passes
     out["score"] = out["log10_sigma_lower"].to_numpy(dtype=float)
     objective = criteria.stability_objective
