@@ -133,6 +133,7 @@ def read_candidate_file(path: str | Path) -> tuple[Candidates, pd.DataFrame]:
     if df.empty:
         raise CandidateFileError(f"candidate file {path} has a header but no rows")
     ef, batch = ElementFractions.from_formulas(df["composition"].tolist())
+    ef = _conventional_order(ef)
     rejected = batch.rejected.assign(field="composition")
     if not batch.compositions:
         raise CandidateFileError(
@@ -149,6 +150,22 @@ def read_candidate_file(path: str | Path) -> tuple[Candidates, pd.DataFrame]:
         }
     )
     return Candidates(ef, labels), rejected
+
+
+def _conventional_order(ef: ElementFractions) -> ElementFractions:
+    """Columns by Pauling electronegativity (as pymatgen writes formulas), so formula
+    strings read LiBH4 and Li0.33La0.56TiO3 rather than H4LiB and Li0.33O3TiLa0.56."""
+    from pymatgen.core import Element
+
+    def key(symbol: str) -> tuple[float, int]:
+        el = Element(symbol)
+        x = el.X
+        return (x if x == x else 10.0, el.Z)  # NaN electronegativity (noble gases) last
+
+    order = sorted(range(len(ef.elements)), key=lambda j: key(ef.elements[j]))
+    return ElementFractions(
+        ef.fractions[:, order], tuple(ef.elements[j] for j in order), ef.atoms_per_formula
+    )
 
 
 def build_candidates(spec: ScreenSpec) -> tuple[Candidates, pd.DataFrame]:
