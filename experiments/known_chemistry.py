@@ -49,8 +49,8 @@ def main() -> None:
     pred = model.predict_interval(formulas, alpha=0.1)
     pred.index = formulas
     dom = None
-    if hasattr(model, "applicability_domain"):
-        dom = model.applicability_domain(formulas)
+    if hasattr(model, "domain_table"):
+        dom = model.domain_table(formulas)
         dom.index = formulas
     agree = 0
     print("| better (literature) | worse | predicted log10 S/cm (better / worse) | "
