@@ -84,14 +84,15 @@ def screen(
     ),
     track: bool = typer.Option(True, help="Log the run to mlflow."),
     tracking_uri: str = typer.Option(
-        None, help="mlflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db)."
+        None, help="mlflow tracking URI (default: $MLFLOW_TRACKING_URI or the per-user "
+        "sqlite store, see `ssbml compare --help`)."
     ),
 ) -> None:
     """Screen candidates for conductivity (log10 S/cm) and stability (V vs Li/Li+, meV/atom)."""
-    from rich.console import Console
+    from ssbml.cli.console import make_console
 
-    console = Console()
-    err = Console(stderr=True)
+    console = make_console()
+    err = make_console(stderr=True)
     if fmt not in ("parquet", "csv"):
         raise typer.BadParameter("--format must be parquet or csv")
     if (parent is None) == (input_file is None):
