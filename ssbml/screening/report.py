@@ -112,43 +112,47 @@ def _temperature(table: pd.DataFrame) -> float | None:
 def top_table_html(head: pd.DataFrame, temperature_K: float | None = None) -> str:
     """The top candidates as an HTML table with readable headers (units in them), the
     90% interval as one ``lower – upper`` column and Yes/No flags."""
-    cols: list[tuple[str, str, Any]] = [
-        ("#", "num", lambda r: str(int(r["rank"]))),
-        ("Composition", "txt", lambda r: html.escape(str(r["composition"]))),
+    cols: list[tuple[str, str, str, Any]] = [
+        ("#", "", "num", lambda r: str(int(r["rank"]))),
+        ("Composition", "", "txt", lambda r: html.escape(str(r["composition"]))),
     ]
     if "doping" in head and head["doping"].astype(str).str.len().any():
-        cols.append(("Doping (element@site:fraction)", "txt",
+        cols.append(("Doping", "element@site:fraction", "txt",
                      lambda r: html.escape(str(r["doping"]).replace("+", " + "))))
     cols += [
-        ("log10 σ (S/cm, 298 K)", "num", lambda r: _num(r["log10_sigma"])),
-        ("90% interval (log10 S/cm)", "num",
+        ("log10 σ", "S/cm, 298 K", "num", lambda r: _num(r["log10_sigma"])),
+        ("90% interval", "log10 S/cm", "num",
          lambda r: _span(r["log10_sigma_lower"], r["log10_sigma_upper"])),
     ]
     if "log10_sigma_at_T" in head:
         t = f"{temperature_K:g} K" if temperature_K else "T"
-        cols.append((f"log10 σ (S/cm, {t})", "num", lambda r: _num(r["log10_sigma_at_T"])))
+        cols.append(("log10 σ", f"S/cm, {t}", "num", lambda r: _num(r["log10_sigma_at_T"])))
     if "Ea_eV" in head:
-        cols.append(("Ea (eV)", "num", lambda r: _num(r["Ea_eV"])))
+        cols.append(("Ea", "eV", "num", lambda r: _num(r["Ea_eV"])))
     if {"reduction_V", "oxidation_V"} <= set(head.columns):
-        cols.append(("Window (V vs Li/Li+)", "num",
+        cols.append(("Window", "V vs Li/Li+", "num",
                      lambda r: _span(r["reduction_V"], r["oxidation_V"])))
     if "rxn_Li_meV_atom" in head:
-        cols.append(("Reaction with Li (meV/atom)", "num",
+        cols.append(("Reaction with Li", "meV/atom", "num",
                      lambda r: _num(r["rxn_Li_meV_atom"], 0)))
     if "rxn_LiCoO2_meV_atom" in head:
-        cols.append(("Reaction with LiCoO2 (meV/atom)", "num",
+        cols.append(("Reaction with LiCoO2", "meV/atom", "num",
                      lambda r: _num(r["rxn_LiCoO2_meV_atom"], 0)))
     if "stability_source" in head:
-        cols.append(("Stability source", "txt",
+        cols.append(("Stability source", "", "txt",
                      lambda r: html.escape(str(r["stability_source"]))))
     if "in_domain" in head:
-        cols.append(("In model domain", "txt", lambda r: _yes(r["in_domain"])))
-    cols.append(("Passes filters", "txt", lambda r: _yes(r["passes_filters"])))
-    cols.append(("Pareto front", "txt", lambda r: _yes(r["pareto"])))
-    header = "".join(f'<th class="{k}">{html.escape(name)}</th>' for name, k, _ in cols)
+        cols.append(("In domain", "", "txt", lambda r: _yes(r["in_domain"])))
+    cols.append(("Passes filters", "", "txt", lambda r: _yes(r["passes_filters"])))
+    cols.append(("Pareto front", "", "txt", lambda r: _yes(r["pareto"])))
+    header = "".join(
+        f'<th class="{k}">{html.escape(name)}'
+        + (f'<br><span class="unit">({html.escape(unit)})</span>' if unit else "") + "</th>"
+        for name, unit, k, _ in cols
+    )
     rows = []
     for _, r in head.iterrows():
-        cells = "".join(f'<td class="{k}">{f(r)}</td>' for _, k, f in cols)
+        cells = "".join(f'<td class="{k}">{f(r)}</td>' for _, _, k, f in cols)
         rows.append(f"<tr>{cells}</tr>")
     return (f'<table class="top"><thead><tr>{header}</tr></thead>'
             f'<tbody>{"".join(rows)}</tbody></table>')
@@ -170,7 +174,7 @@ def pareto_svg(
     objective: str = "window_width_V",
     *,
     max_points: int = 3000,
-    max_labels: int = 12,
+    max_labels: int = 10,
     width: int = 860,
     height: int = 480,
 ) -> str:
@@ -240,17 +244,29 @@ def pareto_svg(
                        for a, b in zip(front[objective], front["score"], strict=True))
         parts.append(f'<polyline points="{pts}" fill="none" stroke="#c0392b" '
                      'stroke-width="1.5"/>')
-    labelled = set(front.sort_values("score", ascending=False).head(max_labels).index)
-    for i, (idx, r) in enumerate(front.iterrows()):
+    for _, r in front.iterrows():
+        parts.append(f'<circle class="front" cx="{px(r[objective]):.1f}" '
+                     f'cy="{py(r["score"]):.1f}" r="5"><title>{tip(r)}</title></circle>')
+    # labels: best front points first, each at the first offset that overlaps no label
+    # placed before and stays inside the plot (points without room keep their tooltip)
+    boxes: list[tuple[float, float, float, float]] = []
+    offsets = [(8, -6), (8, 14), (-8, -6), (-8, 14), (8, -20), (-8, 28), (8, 28), (-8, -20)]
+    best = front.sort_values("score", ascending=False).head(max_labels)
+    for _, r in best.iterrows():
         cx, cy = px(r[objective]), py(r["score"])
-        parts.append(f'<circle class="front" cx="{cx:.1f}" cy="{cy:.1f}" r="5">'
-                     f'<title>{tip(r)}</title></circle>')
-        if idx in labelled:
-            dy = -8 if i % 2 == 0 else 14
-            anchor = "end" if cx > left + 0.75 * pw else "start"
-            dx = -7 if anchor == "end" else 7
-            parts.append(f'<text class="label" x="{cx + dx:.1f}" y="{cy + dy:.1f}" '
-                         f'text-anchor="{anchor}">{html.escape(str(r["composition"]))}</text>')
+        text = str(r["composition"])
+        w, h = 6.6 * len(text), 12.0
+        for dx, dy in offsets:
+            x_left = cx + dx if dx > 0 else cx + dx - w
+            box = (x_left, cy + dy - h + 2, x_left + w, cy + dy + 2)
+            inside = left <= box[0] and box[2] <= left + pw and top <= box[1] and box[3] <= top + ph
+            clash = any(not (box[2] < b[0] or b[2] < box[0] or box[3] < b[1] or b[3] < box[1])
+                        for b in boxes)
+            if inside and not clash:
+                boxes.append(box)
+                parts.append(f'<text class="label" x="{box[0]:.1f}" y="{cy + dy:.1f}">'
+                             f"{html.escape(text)}</text>")
+                break
     # legend: only the groups that are present
     legend = [("front", "Pareto front")]
     if rest["passes_filters"].any():
@@ -474,14 +490,14 @@ max-width:1180px;padding:0 1em;color:#222;line-height:1.4}
 h1{font-size:1.6em}h2{font-size:1.25em;margin-top:1.6em;border-bottom:1px solid #ddd}
 h3{font-size:1.05em}
 .wrap{overflow-x:auto}
-table{border-collapse:collapse;font-size:12.5px}
-td,th{border-bottom:1px solid #e3e3e3;padding:3px 7px;vertical-align:top}
+table{border-collapse:collapse;font-size:12px}
+td,th{border-bottom:1px solid #e3e3e3;padding:3px 5px;vertical-align:top}
 table.top th{background:#f4f6f8;text-align:center;vertical-align:bottom}
 table.top td.num{text-align:right;white-space:nowrap;font-variant-numeric:tabular-nums}
 table.top td.txt{white-space:nowrap}
 table.top tbody tr:hover{background:#fff8e1}
 table.kv th{text-align:left;font-weight:600;padding-right:1.5em}
-table.prov th{background:#f4f6f8;text-align:left}
+table.prov th{background:#f4f6f8;text-align:left}table.prov td{white-space:nowrap}
 code{font-size:11.5px}
 svg.pareto{width:100%;max-width:900px;height:auto;font-size:12px}
 svg .tick{fill:#555;font-size:11px}svg .axis{fill:#222;font-size:13px}
@@ -490,6 +506,7 @@ svg circle.pass{fill:#1f77b4;fill-opacity:.55}svg circle.out{fill:#bbb}
 svg circle.front{fill:#c0392b;stroke:#fff;stroke-width:1}
 svg circle:hover{stroke:#000;stroke-width:2}
 img{max-width:100%}.note{color:#555;font-size:.92em}
+th .unit{font-weight:normal;color:#555;white-space:nowrap}
 """
 
 
