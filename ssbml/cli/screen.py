@@ -78,6 +78,10 @@ def screen(
     models_dir: Path = typer.Option(
         None, help="Folder of shipped models (default: models/ or $SSBML_MODELS_DIR)."
     ),
+    model_uri: str = typer.Option(
+        None, help="Registered mlflow model replacing the shipped one of its kind, e.g. "
+        "models:/ssbml-conductivity@champion.",
+    ),
     exact: bool = typer.Option(
         True,
         help="Exact stability for reference compounds (if the MP table is on this machine).",
@@ -132,6 +136,12 @@ def screen(
             max_rxn_meV_atom=max_rxn,
             stability_objective=objective,
         )
+        if model_uri:
+            from ssbml.tracking.registry import materialize_model_uri
+
+            models_dir = materialize_model_uri(
+                model_uri, tracking_uri=tracking_uri, base_dir=models_dir
+            )
         name = f"{parent}-{'-'.join(spec.dopants)}" if parent else Path(input_file).stem
         if out is None:
             # the default folder is named by the run's fingerprint (spec + model hashes):

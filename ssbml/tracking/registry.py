@@ -17,6 +17,7 @@ from typing import Any
 
 __all__ = [
     "ModelUriError",
+    "check_uri_model",
     "log_screening_inputs",
     "materialize_model_uri",
     "registered_versions",
@@ -126,6 +127,19 @@ def materialize_model_uri(
     manifest = {**base_manifest, "models": models, "base_models_dir": str(base)}
     manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     return folder
+
+
+def check_uri_model(model_uri: str, models_dir: Path, name: str) -> None:
+    """Raise :class:`ModelUriError` unless ``model_uri`` replaced the model ``name``
+    (e.g. a room-temperature model given where the Arrhenius model is needed)."""
+    from ssbml.models.store import read_manifest
+
+    models = read_manifest(models_dir).get("models", {})
+    if "registered_model" not in models.get(name, {}):
+        kind = next((k for k, e in models.items() if "registered_model" in e), "another")
+        raise ModelUriError(
+            f"--model-uri {model_uri!r} is the {kind!r} model; this command needs {name!r}"
+        )
 
 
 def registered_versions(manifest: dict[str, Any]) -> dict[str, dict[str, str]]:
