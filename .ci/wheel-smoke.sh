@@ -70,8 +70,8 @@ printf 'composition\nLi7La3Zr2O12\nLi6PS5Cl\nLi10GeP2S12\nnot-a-formula\n' > "$W
 "$VPY" - "$WORK/pred.csv" <<'PY'
 import sys
 import pandas as pd
-t = pd.read_csv(sys.argv[1], keep_default_na=False)
-good = t[t["error"] == ""]
+t = pd.read_csv(sys.argv[1])
+good = t[t["error"].isna()]
 assert len(t) == 4 and len(good) == 3, t
 assert ((good["log10_sigma_lower"] <= good["log10_sigma"])
         & (good["log10_sigma"] <= good["log10_sigma_upper"])).all(), good

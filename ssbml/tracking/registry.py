@@ -191,7 +191,7 @@ def log_screening_inputs(result: Any, spec: Any, models_dir: Path | None) -> Non
         # mlflow's hints about source guessing and integer schema columns are not ours
         warnings.simplefilter("ignore", UserWarning)
         dataset = mlflow.data.from_pandas(candidates, source=str(source), name="candidates")
-    mlflow.log_input(dataset, context="screening", tags={"origin": origin[:250]})
+        mlflow.log_input(dataset, context="screening", tags={"origin": origin[:250]})
     folder = Path(models_dir) if models_dir else default_models_dir()
     manifest = read_manifest(folder)
     used = {k: v for k, v in manifest.get("models", {}).items() if k in _used(result)}
