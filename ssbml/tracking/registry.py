@@ -91,7 +91,8 @@ def materialize_model_uri(
     mv = _resolve_version(model_uri)
     base = Path(base_dir or default_models_dir()).resolve()
     base_manifest = read_manifest(base)
-    folder = _cache_root() / "registered" / f"{mv.name}-v{mv.version}"
+    # keyed by the run id too: version numbers repeat across tracking stores
+    folder = _cache_root() / "registered" / f"{mv.name}-v{mv.version}-{mv.run_id}"
     manifest_path = folder / MANIFEST
     if manifest_path.is_file():
         cached = json.loads(manifest_path.read_text())
