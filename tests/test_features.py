@@ -171,13 +171,14 @@ def test_errors_raise_names_row_and_input():
 
 def test_errors_nan_keeps_alignment_and_records_rejects():
     fz = default_featurizer(errors="nan")
-    out = fz.fit_transform(BAD_BATCH)
+    out, rejected = fz.fit(BAD_BATCH).transform_with_rejected(BAD_BATCH)
+    pd.testing.assert_frame_equal(out, fz.transform(BAD_BATCH))
     assert len(out) == len(BAD_BATCH)
     assert out.iloc[[1, 2, 3, 4]].isna().all(axis=None)
     assert out.iloc[[0, 5]].notna().any(axis=1).all()
-    assert fz.rejected_["row"].tolist() == [1, 2, 3, 4]
-    assert list(fz.rejected_.columns) == ["row", "input", "reason"]
-    reasons = dict(zip(fz.rejected_["row"], fz.rejected_["reason"], strict=True))
+    assert rejected["row"].tolist() == [1, 2, 3, 4]
+    assert list(rejected.columns) == ["row", "input", "reason"]
+    reasons = dict(zip(rejected["row"], rejected["reason"], strict=True))
     assert "unknown element 'Xx'" in reasons[4] and "empty" in reasons[3]
     good = default_featurizer().fit_transform(["Li2O", "Li3PS4"])
     np.testing.assert_allclose(out.iloc[[0, 5]].to_numpy(), good.to_numpy(), rtol=1e-12)
@@ -195,9 +196,10 @@ def test_featurize_returns_good_rows_and_rejected():
 
 def test_bad_compositions_objects_rejected():
     out = default_featurizer(errors="nan", require_li=True)
-    table = out.fit_transform([Composition("Li2O"), Composition("Na2O"), Composition({})])
-    assert out.rejected_["row"].tolist() == [1, 2]
-    assert "no Li" in out.rejected_["reason"][0] and "empty" in out.rejected_["reason"][1]
+    comps = [Composition("Li2O"), Composition("Na2O"), Composition({})]
+    table, rejected = out.transform_with_rejected(comps)
+    assert rejected["row"].tolist() == [1, 2]
+    assert "no Li" in rejected["reason"][0] and "empty" in rejected["reason"][1]
     assert table.iloc[1:].isna().all(axis=None) and table.iloc[0].notna().all()
 
 
@@ -209,8 +211,8 @@ def test_bad_element_fraction_rows_rejected():
     apf = np.array([2.0, 2.0, 2.0, 2.0, 0.0, 2.0])
     ef = ElementFractions(f, ("Li", "O", "S"), apf)
     fz = default_featurizer(errors="nan", require_li=True)
-    table = fz.fit_transform(ef)
-    reasons = dict(zip(fz.rejected_["row"], fz.rejected_["reason"], strict=True))
+    table, rejected = fz.transform_with_rejected(ef)
+    reasons = dict(zip(rejected["row"], rejected["reason"], strict=True))
     assert sorted(reasons) == [1, 2, 3, 4, 5]
     assert "sum to 1.2" in reasons[1] and "negative" in reasons[2]
     assert "non-finite" in reasons[3] and "atoms_per_formula" in reasons[4]

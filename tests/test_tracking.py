@@ -7,7 +7,7 @@ import warnings
 import pytest
 
 from ssbml.models.experiment import REGISTERED_MODEL, TrainConfig, run_training
-from ssbml.tracking import DEFAULT_TRACKING_URI, resolve_tracking_uri, standard_tags
+from ssbml.tracking import default_tracking_uri, resolve_tracking_uri, standard_tags
 
 
 def _tiny(name: str, n_estimators: int) -> TrainConfig:
@@ -15,9 +15,13 @@ def _tiny(name: str, n_estimators: int) -> TrainConfig:
                        params={"n_estimators": n_estimators, "max_depth": 4})
 
 
-def test_tracking_uri_precedence(monkeypatch):
+def test_tracking_uri_precedence(monkeypatch, tmp_path):
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
-    assert resolve_tracking_uri() == DEFAULT_TRACKING_URI == "sqlite:///mlflow.db"
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
+    expected = f"sqlite:///{tmp_path / 'share' / 'ssbml' / 'mlflow.db'}"
+    # one per-user file, absolute, whatever the working folder
+    assert resolve_tracking_uri() == default_tracking_uri() == expected
+    assert (tmp_path / "share" / "ssbml").is_dir()
     monkeypatch.setenv("MLFLOW_TRACKING_URI", "sqlite:///env.db")
     assert resolve_tracking_uri() == "sqlite:///env.db"
     assert resolve_tracking_uri("sqlite:///flag.db") == "sqlite:///flag.db"

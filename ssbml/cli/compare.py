@@ -16,9 +16,9 @@ def compare(
     limit: int = typer.Option(50, "--limit", min=1, help="rows to print"),
 ) -> None:
     """Print the runs of EXPERIMENT sorted by METRIC and write a comparison plot."""
-    from rich.console import Console
     from rich.table import Table
 
+    from ssbml.cli.console import make_console
     from ssbml.tracking.compare import compare_runs, comparison_plot
 
     try:
@@ -35,6 +35,6 @@ def compare(
         out.add_column(col, justify="right" if table[col].dtype.kind == "f" else "left")
     for row in table.head(limit).itertuples(index=False):
         out.add_row(*[f"{v:.3f}" if isinstance(v, float) else str(v) for v in row])
-    Console(width=200).print(out)
+    make_console().print(out)
     comparison_plot(table, metric, plot, title=f"{experiment}: {metric}")
     typer.echo(f"comparison plot: {plot}")

@@ -16,9 +16,9 @@ app.command("add")(_user_data.add)
 @app.command("list")
 def list_datasets() -> None:
     """List the registered data sets with rows, license and where each resolves."""
-    from rich.console import Console
     from rich.table import Table
 
+    from ssbml.cli.console import make_console
     from ssbml.data.registry import DATASETS, cache_dir, data_dir
 
     table = Table(title="ssbml data sets")
@@ -32,7 +32,7 @@ def list_datasets() -> None:
         elif (cache_dir() / d.path).is_file():
             where = "cache"
         table.add_row(d.name, f"{d.rows:,}", d.path, d.license, where)
-    Console().print(table)
+    make_console().print(table)
 
 
 _LOADERS = {
@@ -50,11 +50,11 @@ def show(
     import importlib
 
     import pandas as pd
-    from rich.console import Console
 
+    from ssbml.cli.console import make_console
     from ssbml.data.registry import fetch, get_dataset
 
-    console = Console()
+    console = make_console()
     try:
         dataset = get_dataset(name)
     except KeyError as err:
@@ -97,11 +97,10 @@ def fetch_cmd(
     names: list[str] = typer.Argument(None, help="Data set names; all when omitted."),
 ) -> None:
     """Resolve (and if needed download and verify) data sets; print where each lives."""
-    from rich.console import Console
-
+    from ssbml.cli.console import make_console
     from ssbml.data.registry import DATASETS, fetch, get_dataset
 
-    console = Console()
+    console = make_console()
     for name in names or list(DATASETS):
         try:
             get_dataset(name)

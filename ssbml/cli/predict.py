@@ -20,6 +20,12 @@ def conductivity(
     alpha: float = typer.Option(0.1, "--alpha", help="interval miscoverage (0.1 = 90%)"),
     column: str = typer.Option("composition", "--column", help="formula column"),
     models_dir: Path = typer.Option(None, "--models-dir", help="folder with manifest.json"),
+    model_uri: str = typer.Option(
+        None, "--model-uri",
+        help="registered mlflow model instead of the shipped one, e.g. "
+        "models:/ssbml-conductivity@champion (registry at $MLFLOW_TRACKING_URI or the "
+        "per-user store)",
+    ),
 ) -> None:
     """Predict log10 conductivity (log10 S/cm) with a 1-alpha interval for each row.
 
@@ -34,7 +40,7 @@ def conductivity(
     import pandas as pd
 
     from ssbml.models.predict import predict_table
-    from ssbml.models.store import load_model
+    from ssbml.models.store import ModelIntegrityError, ModelNotFoundError, load_model
 
     if not 0 < alpha < 1:
         raise typer.BadParameter(f"--alpha must be in (0, 1), got {alpha}")
@@ -46,7 +52,16 @@ def conductivity(
         typer.echo(f"error: cannot read {input_csv}: {exc}", err=True)
         raise typer.Exit(code=2) from exc
     name = "conductivity" if temperature is None else "conductivity-temperature"
-    model = load_model(name, models_dir)
+    try:
+        if model_uri:
+            from ssbml.tracking.registry import check_uri_model, materialize_model_uri
+
+            models_dir = materialize_model_uri(model_uri, base_dir=models_dir)
+            check_uri_model(model_uri, models_dir, name)
+        model = load_model(name, models_dir)
+    except (ModelNotFoundError, ModelIntegrityError, ValueError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
     try:
         out, bad = predict_table(
             table, model, alpha=alpha, temperature_K=temperature, column=column

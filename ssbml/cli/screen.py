@@ -159,6 +159,10 @@ def screen(
     models_dir: Path = typer.Option(
         None, help="Folder of shipped models (default: models/ or $SSBML_MODELS_DIR)."
     ),
+    model_uri: str = typer.Option(
+        None, help="Registered mlflow model replacing the shipped one of its kind, e.g. "
+        "models:/ssbml-conductivity@champion.",
+    ),
     exact: bool = typer.Option(
         True,
         help="Phase-diagram stability for every candidate the shipped reference covers "
@@ -178,14 +182,15 @@ def screen(
     ),
     track: bool = typer.Option(True, help="Log the run to mlflow."),
     tracking_uri: str = typer.Option(
-        None, help="mlflow tracking URI (default: $MLFLOW_TRACKING_URI or sqlite:///mlflow.db)."
+        None, help="mlflow tracking URI (default: $MLFLOW_TRACKING_URI or the per-user "
+        "sqlite store, see `ssbml compare --help`)."
     ),
 ) -> None:
     """Screen candidates for conductivity (log10 S/cm) and stability (V vs Li/Li+, meV/atom)."""
-    from rich.console import Console
+    from ssbml.cli.console import make_console
 
-    console = Console()
-    err = Console(stderr=True)
+    console = make_console()
+    err = make_console(stderr=True)
     if fmt not in ("parquet", "csv"):
         raise typer.BadParameter("--format must be parquet or csv")
     if (parent is None) == (input_file is None):
@@ -235,6 +240,12 @@ def screen(
             stability_objective=objective,
             require_in_domain=not allow_out_of_domain,
         )
+        if model_uri:
+            from ssbml.tracking.registry import materialize_model_uri
+
+            models_dir = materialize_model_uri(
+                model_uri, tracking_uri=tracking_uri, base_dir=models_dir
+            )
         name = f"{parent}-{'-'.join(spec.dopants)}" if parent else Path(input_file).stem
         if out is None:
             # the default folder is named by the run's fingerprint (spec + model hashes):

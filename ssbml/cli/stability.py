@@ -187,10 +187,11 @@ def _fmt(value, digits: int = 2) -> str:
 
 
 def _print_report(report: dict) -> None:
-    from rich.console import Console
     from rich.table import Table
 
-    console = Console()
+    from ssbml.cli.console import make_console
+
+    console = make_console()
     src = report["source"]
     title = f"{report['formula']} (input {report['input']!r})"
     table = Table(title=title, show_lines=False)

@@ -1,5 +1,6 @@
 """``ssbml train``: fit models from a config or run the OBELiX benchmark, tracked with
-mlflow (tracking URI: ``--tracking-uri`` > ``MLFLOW_TRACKING_URI`` > ``sqlite:///mlflow.db``).
+mlflow (tracking URI: ``--tracking-uri`` > ``MLFLOW_TRACKING_URI`` > the per-user
+``<user data dir>/ssbml/mlflow.db``).
 
 Each model kind is one command (``conductivity`` now; ``stability`` can be added the
 same way).

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import ThreadpoolController
 
 from ssbml.composition import CompositionError
@@ -38,7 +39,8 @@ class CompositionFeaturizer(TransformerMixin, BaseEstimator):
     Parameters shared by every featurizer:
 
     errors : "raise" (a bad row raises :class:`CompositionError` naming the row index
-        and the input) or "nan" (the row is all NaN and listed in ``rejected_``).
+        and the input) or "nan" (the row is all NaN; :meth:`transform_with_rejected`
+        also returns the table of rejected rows).
     require_li : reject compositions without Li.
     chunk_size : rows featurized at once (bounds the memory of temporaries).
     """
@@ -78,12 +80,23 @@ class CompositionFeaturizer(TransformerMixin, BaseEstimator):
         """Names of the output columns (units in the names where they have units)."""
         return np.asarray(self._names(), dtype=object)
 
+    def __sklearn_is_fitted__(self) -> bool:
+        """Stateless: nothing is learned, so a featurizer is always ready to transform
+        (``check_is_fitted`` passes, as for sklearn's stateless transformers)."""
+        return True
+
     def transform(self, X: object) -> pd.DataFrame:
         """Feature table with one row per input row, in input order (index of the input
-        for pandas input, else 0..n-1). Bad rows raise or become NaN (see ``errors``)."""
+        for pandas input, else 0..n-1). Bad rows raise or become NaN (see ``errors``).
+        Writes no state on the featurizer (safe to call from several threads)."""
+        return self.transform_with_rejected(X)[0]
+
+    def transform_with_rejected(self, X: object) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """:meth:`transform` and the rejected rows (columns row, input, reason; empty if
+        every row was featurized)."""
+        check_is_fitted(self)
         self._check_params()
         prepared = prepare_input(X, require_li=self.require_li)
-        self.rejected_ = prepared.rejected
         if self.errors == "raise" and len(prepared.rejected):
             row, text, reason = prepared.rejected.iloc[0][["row", "input", "reason"]]
             more = len(prepared.rejected) - 1
@@ -108,15 +121,22 @@ class CompositionFeaturizer(TransformerMixin, BaseEstimator):
                     part = np.empty((len(names), len(chunk)))
                     self._compute(Batch(chunk), part)
                     buf[:, rows[start : start + len(chunk)]] = part
-        return pd.DataFrame(buf.T, index=prepared.index, columns=names, copy=False)
+        table = pd.DataFrame(buf.T, index=prepared.index, columns=names, copy=False)
+        return table, prepared.rejected
 
     def set_output(self, *, transform: str | None = None) -> CompositionFeaturizer:
         """Output is always a DataFrame; accepted for Pipeline compatibility."""
         return self
 
-    def __sklearn_tags__(self):  # pragma: no cover - only used by sklearn introspection
+    def __sklearn_tags__(self):
+        """Honest tags: the input is one column of formulas (strings, pymatgen
+        Compositions or :class:`~ssbml.composition.ElementFractions`), not a numeric 2-D
+        array; nothing is learned (``requires_fit=False``); output is float64 (NaN for
+        rejected rows with ``errors="nan"``)."""
         tags = super().__sklearn_tags__()
         tags.input_tags.two_d_array = False
         tags.input_tags.string = True
+        tags.input_tags.allow_nan = False
         tags.requires_fit = False
+        tags.transformer_tags.preserves_dtype = ["float64"]
         return tags

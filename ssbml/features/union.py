@@ -113,8 +113,7 @@ def featurize(
         errors="nan",
         require_li=require_li,
     )
-    table = featurizer.transform(X)
-    rejected = featurizer.rejected_
+    table, rejected = featurizer.transform_with_rejected(X)
     good = np.ones(len(table), dtype=bool)
     good[rejected["row"].to_numpy(dtype=np.intp)] = False
     features = table.iloc[np.flatnonzero(good)]

@@ -35,6 +35,17 @@ def fingerprint(spec: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_FILE_MODE = 0o666 & ~_umask()
+"""Mode of written files: what ``open()`` would give (0644 under the usual umask 022);
+``mkstemp`` alone would leave the temporary file's 0600."""
+
+
 def atomic_write_parquet(df: pd.DataFrame, path: Path) -> None:
     """Write ``df`` to ``path`` so that readers only ever see the complete file."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -42,6 +53,21 @@ def atomic_write_parquet(df: pd.DataFrame, path: Path) -> None:
     os.close(fd)
     try:
         df.to_parquet(tmp, index=False)
+        os.chmod(tmp, _FILE_MODE)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def atomic_write_bytes(data: bytes, path: Path) -> None:
+    """Write bytes atomically (temporary file in the same folder, then rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.chmod(tmp, _FILE_MODE)
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -49,12 +75,8 @@ def atomic_write_parquet(df: pd.DataFrame, path: Path) -> None:
 
 
 def atomic_write_text(text: str, path: Path) -> None:
-    """Write text atomically (temporary file in the same folder, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.replace(tmp, path)
+    """Write UTF-8 text atomically (temporary file in the same folder, then rename)."""
+    atomic_write_bytes(text.encode("utf-8"), path)
 
 
 def _alive(pid: int) -> bool:

@@ -380,20 +380,30 @@ def screen_candidates(
     seconds = time.perf_counter() - start
     result = ScreenResult(table, rejected, out_dir, n_chunks, seconds)
     result.rejected_candidates = rejected_candidates
+    write = None
     if report:
         from ssbml.screening.report import write_report
 
-        write_report(result, out_dir, top=top, criteria=criteria or RankingCriteria())
+        def write() -> None:
+            write_report(result, out_dir, top=top, criteria=criteria or RankingCriteria(),
+                         spec=spec, models_dir=models_dir)
+
     if track:
         tracked = _tracked_run(out_dir, tracking_uri) if not todo else None
         if tracked is not None:
             # every chunk was reused from a run already logged: never log a duplicate
             result.run_id = tracked
+            if write is not None:
+                write()
         else:
+            # the report is written inside the run so that it can name the run id
             result.run_id = _track(
-                result, spec, criteria or RankingCriteria(), models, tracking_uri
+                result, spec, criteria or RankingCriteria(), models, tracking_uri,
+                models_dir, write_report=write,
             )
             _record_tracked_run(out_dir, tracking_uri, result.run_id)
+    elif write is not None:
+        write()
     return result
 
 
@@ -457,8 +467,11 @@ def _track(
     criteria: RankingCriteria,
     models: Any,
     tracking_uri: str | None,
+    models_dir: str | Path | None = None,
+    write_report: Callable[[], None] | None = None,
 ) -> str:
-    """Log the screening as an mlflow run: parameters, model hashes, counts, report."""
+    """Log the screening as an mlflow run: parameters, model hashes and registry
+    versions, the candidates as an input data set, counts, report."""
     import logging
 
     import mlflow
@@ -474,6 +487,9 @@ def _track(
     ) as run:
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
         mlflow.set_tags({f"model_sha256.{k}": v for k, v in models.hashes.items()})
+        from ssbml.tracking.registry import log_screening_inputs
+
+        log_screening_inputs(result, spec, None if models_dir is None else Path(models_dir))
         metrics = {
             "n_candidates": len(table),
             "n_rejected": len(result.rejected),
@@ -489,6 +505,9 @@ def _track(
         if "in_domain" in table.columns:
             metrics["n_out_of_domain"] = int((~table["in_domain"]).sum())
         mlflow.log_metrics(metrics)
+        if write_report is not None:
+            result.run_id = run.info.run_id
+            write_report()
         for name in ("report.html", "pareto.png", "windows.png", "top.csv", "rejected.csv",
                      "rejected_candidates.csv"):
             path = result.out_dir / name

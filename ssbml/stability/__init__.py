@@ -52,3 +52,7 @@ def __getattr__(name: str):
         module = importlib.import_module(f"ssbml.stability.{_WHERE[name]}")
         return getattr(module, name)
     raise AttributeError(f"module 'ssbml.stability' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -19,11 +19,15 @@ def compare_runs(
 
     from ssbml.tracking.runs import resolve_tracking_uri
 
-    mlflow.set_tracking_uri(resolve_tracking_uri(tracking_uri))
+    uri = resolve_tracking_uri(tracking_uri)
+    mlflow.set_tracking_uri(uri)
     exp = mlflow.get_experiment_by_name(experiment)
     if exp is None:
-        raise ValueError(f"no mlflow experiment named {experiment!r} at "
-                         f"{resolve_tracking_uri(tracking_uri)}")
+        names = sorted(e.name for e in mlflow.search_experiments())
+        known = ", ".join(repr(n) for n in names) if names else "none (no run tracked yet)"
+        raise ValueError(
+            f"no mlflow experiment named {experiment!r} at {uri}; experiments there: {known}"
+        )
     runs = mlflow.search_runs([exp.experiment_id], output_format="pandas")
     if runs.empty:
         return pd.DataFrame(columns=["run_id", "run_name", metric])

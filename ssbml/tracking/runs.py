@@ -13,7 +13,7 @@ from typing import Any
 import pandas as pd
 
 __all__ = [
-    "DEFAULT_TRACKING_URI",
+    "default_tracking_uri",
     "library_versions",
     "log_dataframe_artifact",
     "log_dataset",
@@ -25,13 +25,46 @@ __all__ = [
     "start_run",
 ]
 
-DEFAULT_TRACKING_URI = "sqlite:///mlflow.db"
+TRACKING_DB = "mlflow.db"
+ARTIFACTS = "mlartifacts"
 _LIBRARIES = ("ssbml", "scikit-learn", "numpy", "pandas", "scipy", "pymatgen", "mlflow", "joblib")
 
 
+def user_tracking_dir() -> Path:
+    """The per-user folder of the default tracking store (platformdirs' user data dir,
+    e.g. ``~/.local/share/ssbml`` on Linux, ``~/Library/Application Support/ssbml`` on
+    macOS)."""
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("ssbml", appauthor=False))
+
+
+def default_tracking_uri() -> str:
+    """``sqlite:///<user data dir>/mlflow.db``: one store per user wherever ssbml runs
+    (a relative ``sqlite:///mlflow.db`` would scatter runs over working folders)."""
+    return f"sqlite:///{user_tracking_dir() / TRACKING_DB}"
+
+
 def resolve_tracking_uri(uri: str | None = None) -> str:
-    """``uri`` if given, else ``$MLFLOW_TRACKING_URI``, else ``sqlite:///mlflow.db``."""
-    return uri or os.environ.get("MLFLOW_TRACKING_URI") or DEFAULT_TRACKING_URI
+    """``uri`` if given, else ``$MLFLOW_TRACKING_URI``, else :func:`default_tracking_uri`
+    (whose folder is created)."""
+    chosen = uri or os.environ.get("MLFLOW_TRACKING_URI")
+    if chosen:
+        return chosen
+    user_tracking_dir().mkdir(parents=True, exist_ok=True)
+    return default_tracking_uri()
+
+
+def _ensure_experiment(name: str, tracking_uri: str) -> None:
+    """Create ``name`` with its artifacts beside the default per-user store (instead of
+    ``./mlruns`` of the working folder); other stores keep mlflow's own choice."""
+    import mlflow
+
+    if tracking_uri != default_tracking_uri() or mlflow.get_experiment_by_name(name):
+        return
+    folder = user_tracking_dir() / ARTIFACTS
+    folder.mkdir(parents=True, exist_ok=True)
+    mlflow.create_experiment(name, artifact_location=folder.as_uri())
 
 
 def library_versions() -> dict[str, str]:
@@ -93,7 +126,9 @@ def start_run(
     plus ``tags``, and yield the active run."""
     import mlflow
 
-    mlflow.set_tracking_uri(resolve_tracking_uri(tracking_uri))
+    uri = resolve_tracking_uri(tracking_uri)
+    mlflow.set_tracking_uri(uri)
+    _ensure_experiment(experiment, uri)
     mlflow.set_experiment(experiment)
     with mlflow.start_run(run_name=run_name, tags=standard_tags(data_names) | (tags or {})) as run:
         yield run
