@@ -63,6 +63,14 @@ tail -n 3 "$WORK/screen.log"
 for f in candidates.parquet report.html top.csv pareto.png; do
   test -s "$WORK/screen/$f" || { echo "screen wrote no $f" >&2; exit 1; }
 done
+"$VPY" - "$WORK/screen/candidates.parquet" <<'PY'
+import sys
+import pandas as pd
+t = pd.read_parquet(sys.argv[1])
+src = set(t["stability_source"])
+assert src <= {"exact", "phase diagram"}, src  # the shipped reference answers every one
+print(f"{len(t)} candidates, stability from {sorted(src)}")
+PY
 
 echo "== ssbml predict conductivity from the wheel"
 printf 'composition\nLi7La3Zr2O12\nLi6PS5Cl\nLi10GeP2S12\nnot-a-formula\n' > "$WORK/in.csv"
