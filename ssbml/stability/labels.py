@@ -46,7 +46,7 @@ __all__ = [
     "load_labels",
 ]
 
-LABELS_VERSION = 1
+LABELS_VERSION = 2
 """Bump when the label computation changes (invalidates the disk cache)."""
 
 REL_TOL = 0.05
@@ -94,8 +94,9 @@ def _label_one(formula: str, own: HullLP, mix: HullLP, e_cathode: float) -> dict
     steps = (
         ("window", lambda: _window_labels(own, comp, own_hull())),
         ("hull", lambda: _hull_labels(own, own.vector(comp), formula, e_form, own_hull())),
-        ("rxn_Li", lambda: _rxn_labels(own, own.vector(comp), e_form, "Li", 0.0)),
-        ("rxn_LiCoO2", lambda: _rxn_labels(mix, mix.vector(comp), e_form, "LiCoO2", e_cathode)),
+        # mutual reaction energies: both reactants at their hull energies
+        ("rxn_Li", lambda: _rxn_labels(own, own.vector(comp), own_hull(), "Li")),
+        ("rxn_LiCoO2", lambda: _rxn_labels(mix, mix.vector(comp), own_hull(), "LiCoO2")),
     )
     for name, step in steps:
         try:
@@ -126,14 +127,17 @@ def _hull_labels(own: HullLP, p: np.ndarray, formula: str, e_form: float, hull: 
     }
 
 
-def _rxn_labels(lp: HullLP, p: np.ndarray, e_form: float, name: str, e_electrode: float) -> dict:
+def _rxn_labels(lp: HullLP, p: np.ndarray, hull: float, name: str) -> dict:
+    """Mutual reaction energy (meV/atom of mixture; both reactants at their hull
+    energies, ``hull`` eV/atom for the compound) and the ratio (NaN: no reaction)."""
     from pymatgen.core import Composition
 
     c2 = lp.vector(Composition(ELECTRODES[name].formula))
-    energy, x, _ = lp.min_reaction(p, e_form, c2, e_electrode)
+    energy, x, _ = lp.min_reaction(p, hull, c2, lp.hull_energy(c2))
+    reacts = energy < -1e-9
     return {
-        f"rxn_{name}_meV_atom": min(1000.0 * energy, 0.0) + 0.0,
-        f"rxn_{name}_ratio": x + 0.0,
+        f"rxn_{name}_meV_atom": min(1000.0 * energy, 0.0) + 0.0 if reacts else 0.0,
+        f"rxn_{name}_ratio": x + 0.0 if reacts else float("nan"),
     }
 
 
