@@ -398,7 +398,16 @@ def provenance(
             out["parent"] = d["parent"]
             out["dopants"] = ", ".join(d["dopants"])
             out["max_dopants"] = d["max_dopants"]
-            out["fractions"] = ", ".join(f"{f:g}" for f in d["fractions"])
+            if d.get("fractions"):
+                out["fractions"] = ", ".join(f"{f:g}" for f in d["fractions"])
+            if d.get("amounts"):
+                out["amounts_per_formula_unit"] = ", ".join(f"{f:g}" for f in d["amounts"])
+            for name, grid in (d.get("dopant_amounts") or {}).items():
+                out[f"amounts_{name}"] = ", ".join(f"{f:g}" for f in grid)
+            if d.get("electrodes"):
+                out["electrodes"] = ", ".join(d["electrodes"])
+            if d.get("exclude_phases"):
+                out["excluded_phases"] = ", ".join(d["exclude_phases"])
         if d.get("input_file"):
             out["input_file"] = d["input_file"]
             out["input_sha256"] = d.get("input_sha256")
@@ -423,12 +432,11 @@ def provenance(
         data |= entry.get("training_data_sha256", {})
     source = result.table.get("stability_source")
     if source is not None and (source.astype(str) != "learned").any():
-        try:
-            from ssbml.data.registry import get_dataset
+        from ssbml.data.thermo import reference_sha256
 
-            data["mp-e-form"] = get_dataset("mp-e-form").sha256
-        except KeyError:  # pragma: no cover - registry without the table
-            pass
+        data["phase-diagram reference (mp_reference.parquet, from mp-e-form)"] = (
+            reference_sha256()
+        )
     out["models"] = models
     out["data_sha256"] = dict(sorted(data.items()))
     return out

@@ -329,6 +329,7 @@ def screen_candidates(
     # the same cache key as the chunks run in this process (see _chunk_args): loaded once
     models = _cached_models(None if models_dir is None else str(models_dir),
                             spec.temperature_K is not None)
+    cands = _by_chemical_system(cands)
     n_chunks = max(1, -(-len(cands) // spec.chunk_size))
     fingerprint_spec = {
         "spec": spec.as_dict(),
@@ -449,6 +450,19 @@ def _reference_fingerprint(spec: ScreenSpec) -> dict[str, Any]:
 
         sha = reference_sha256()
     return {"sha256": sha, "version": STABILITY_VERSION}
+
+
+def _by_chemical_system(cands: Candidates) -> Candidates:
+    """Candidates ordered by chemical system (stable within a system), so each chunk
+    spans few systems and each phase diagram is built by few workers."""
+    present = cands.fractions.fractions > 0
+    if len(cands) < 2 or present.shape[1] == 0:
+        return cands
+    _, key = np.unique(present, axis=0, return_inverse=True)
+    order = np.argsort(key.ravel(), kind="stable")
+    if (order == np.arange(len(order))).all():
+        return cands
+    return cands.take(order)
 
 
 def _write_table(table: pd.DataFrame, path: Path) -> None:

@@ -69,6 +69,22 @@ class SystemHull:
     phases: tuple[str, ...]
 
     @classmethod
+    def from_arrays(
+        cls,
+        elements: tuple[str, ...],
+        fractions: np.ndarray,
+        energies: np.ndarray,
+        facets: np.ndarray,
+        names: tuple[str, ...],
+    ) -> SystemHull:
+        """From hull points (atomic fractions in ``elements`` order, formation energies
+        eV/atom) and facets (rows of point indices)."""
+        A = fractions[facets]
+        mu = np.linalg.solve(A, energies[facets][:, :, None])[:, :, 0]
+        inverse = np.linalg.inv(np.transpose(A, (0, 2, 1)))
+        return cls(elements, mu, facets, inverse, names)
+
+    @classmethod
     def from_phase_diagram(cls, pd: PhaseDiagram) -> SystemHull:
         """From a pymatgen phase diagram (its facets and qhull entries)."""
         symbols = [el.symbol for el in pd.elements]
@@ -86,6 +102,11 @@ class SystemHull:
         inverse = np.linalg.inv(np.transpose(A, (0, 2, 1)))  # coords = inv @ p
         names = tuple(e.name for e in entries)
         return cls(tuple(str(symbols[i]) for i in order), mu, facets, inverse, names)
+
+    @property
+    def vertex_names(self) -> frozenset[str]:
+        """Names of the stable phases (hull vertices)."""
+        return frozenset(self.phases[i] for i in np.unique(self.vertices))
 
     def vectors(self, amounts: np.ndarray, elements: tuple[str, ...]) -> np.ndarray:
         """Atomic fractions (n, n_elements of this hull) of ``amounts`` given in the
@@ -125,11 +146,64 @@ class SystemHull:
         return labels[inv.ravel()]
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=4096)
 def _hull(chemsys: str, exclude: frozenset[str]) -> SystemHull:
-    from ssbml.stability.reference import phase_diagram
+    """The hull from the reference table's points directly (no pymatgen PDEntry or
+    Composition objects: the same qhull call and facet filter as
+    ``PhaseDiagram._compute``, so the same facets)."""
+    from pandas import unique as pd_unique
+    from pymatgen.analysis.phase_diagram import PhaseDiagram, get_facets
 
-    return SystemHull.from_phase_diagram(phase_diagram(chemsys.split("-"), exclude=exclude))
+    from ssbml.data.thermo import thermo_table
+    from ssbml.stability.hull_lp import _fractions
+
+    symbols = sorted(chemsys.split("-"))
+    rows = thermo_table().within(symbols)
+    if exclude:
+        rows = rows[~rows["formula"].isin(exclude)]
+    if len(symbols) > 2:
+        # a compound of a proper subsystem is on this hull iff it is on its own
+        # subsystem's hull (the hull restricted to a face of the simplex): qhull then
+        # sees only those vertices plus this system's own compounds
+        chems = rows["chemsys"].to_numpy()
+        sub = [c for c in pd_unique(chems) if c != chemsys and "-" in c]
+        vertices = set()
+        for c in sub:
+            vertices |= _hull(c, exclude).vertex_names
+        own = chems == chemsys
+        rows = rows[own | rows["formula"].isin(vertices).to_numpy() | (rows["n_elements"] == 1)]
+    names = list(rows["formula"])
+    energies = list(rows["e_form_eV_atom"].astype(float))
+    col = {el: j for j, el in enumerate(symbols)}
+    frac = np.zeros((len(names) + len(symbols), len(symbols)))
+    for i, name in enumerate(names):
+        for el, x in _fractions(name):
+            frac[i, col[el]] = x
+    present = set(rows.loc[rows["n_elements"] == 1, "formula"])
+    for el in symbols:  # elements missing from the table, at 0 eV/atom
+        if el not in present:
+            frac[len(names), col[el]] = 1.0
+            names.append(el)
+            energies.append(0.0)
+    frac = frac[: len(names)]
+    energy = np.array(energies)
+    is_element = (frac > 0).sum(axis=1) == 1
+    keep = np.flatnonzero((energy < -PhaseDiagram.formation_energy_tol) | is_element)
+    pts, e = frac[keep], energy[keep]
+    dim = len(symbols)
+    if dim == 1:
+        facets = np.zeros((1, 1), dtype=np.int64)
+    else:
+        data = np.column_stack([pts[:, 1:], e])
+        extra = np.zeros(dim) + 1 / dim
+        extra[-1] = np.max(data) + 1
+        data = np.vstack([data, extra])
+        facets = np.asarray(get_facets(data), dtype=np.int64).reshape(-1, dim)
+        facets = facets[(facets != len(data) - 1).all(axis=1)]
+        mats = data[facets]
+        mats[:, :, -1] = 1
+        facets = facets[np.abs(np.linalg.det(mats)) > 1e-14]
+    return SystemHull.from_arrays(tuple(symbols), pts, e, facets, tuple(names[i] for i in keep))
 
 
 def hull_of(elements, exclude: frozenset[str] = frozenset()) -> SystemHull:
