@@ -22,6 +22,7 @@ import pandas as pd
 
 from ssbml.screening.chunks import atomic_write_bytes, atomic_write_text
 from ssbml.screening.rank import STABILITY_OBJECTIVES, RankingCriteria
+from ssbml.stability.sources import SOURCE_MEANING
 
 __all__ = [
     "STABILITY_SOURCES",
@@ -33,7 +34,11 @@ __all__ = [
     "write_report",
 ]
 
-ELECTRODE_POTENTIALS_V = {"Li metal": 0.0, "LiCoO2 (charged)": 4.2, "NMC811 (charged)": 4.3}
+ELECTRODE_POTENTIALS_V = {
+    "Li metal": 0.0,
+    "LiCoO2 charged (experiment)": 4.2,
+    "NMC811 charged (experiment)": 4.3,
+}
 """Electrode potentials (V vs Li/Li+) marked on the window plot."""
 
 TOP_COLUMNS = [
@@ -57,12 +62,9 @@ TOP_COLUMNS = [
 """Columns of ``top.csv`` (machine-readable names; the HTML table has readable ones)."""
 
 STABILITY_SOURCES = {
-    "exact": "the candidate is a reference compound: its numbers come from its own "
-    "formation energy in the Materials Project phase diagram",
-    "phase-diagram": "the composition is placed at the hull energy of its chemical "
-    "system's phase diagram (a lower bound on its instability)",
-    "learned": "predicted by the machine-learned stability model, used only where the "
-    "reference data do not cover the chemical system; its 90% intervals apply",
+    **SOURCE_MEANING,
+    "unavailable": "no stability number: the reference does not cover the system and no "
+    "learned model is shipped",
 }
 """What each ``stability_source`` value means."""
 
@@ -133,11 +135,11 @@ def top_table_html(head: pd.DataFrame, temperature_K: float | None = None) -> st
         cols.append(("Window", "V vs Li/Li+", "num",
                      lambda r: _span(r["reduction_V"], r["oxidation_V"])))
     if "rxn_Li_meV_atom" in head:
-        cols.append(("Reaction with Li", "meV/atom", "num",
-                     lambda r: _num(r["rxn_Li_meV_atom"], 0)))
+        cols.append(("Mutual reaction with Li", "meV/atom", "num",
+                     lambda r: _num(r["rxn_Li_meV_atom"], 1)))
     if "rxn_LiCoO2_meV_atom" in head:
-        cols.append(("Reaction with LiCoO2", "meV/atom", "num",
-                     lambda r: _num(r["rxn_LiCoO2_meV_atom"], 0)))
+        cols.append(("Mutual reaction with LiCoO2", "meV/atom", "num",
+                     lambda r: _num(r["rxn_LiCoO2_meV_atom"], 1)))
     if "stability_source" in head:
         cols.append(("Stability source", "", "txt",
                      lambda r: html.escape(str(r["stability_source"]))))
@@ -325,7 +327,7 @@ def window_plot(table: pd.DataFrame, n: int = 15):
     whiskers), with electrode potentials marked."""
     plt = _pyplot()
     top = table.head(n)
-    fig, ax = plt.subplots(figsize=(7.5, 1.4 + 0.35 * max(len(top), 1)), dpi=110)
+    fig, ax = plt.subplots(figsize=(7.5, 2.4 + 0.35 * max(len(top), 1)), dpi=110)
     y = np.arange(len(top))[::-1]
     red, ox = top["reduction_V"].to_numpy(float), top["oxidation_V"].to_numpy(float)
     source = top.get("stability_source", pd.Series("", index=top.index)).astype(str)
@@ -335,7 +337,7 @@ def window_plot(table: pd.DataFrame, n: int = 15):
                 height=0.6, label="learned")
     if exact.any():
         ax.barh(y[exact], (ox - red)[exact], left=red[exact], color="C2", height=0.6,
-                label="phase diagram (exact)")
+                label="phase diagram or exact")
     for lim in ("reduction_V", "oxidation_V"):
         lo, hi = f"{lim}_lower", f"{lim}_upper"
         if {lo, hi} <= set(top.columns):
@@ -346,11 +348,19 @@ def window_plot(table: pd.DataFrame, n: int = 15):
                         capsize=2)
     for (name, v), color in zip(ELECTRODE_POTENTIALS_V.items(), ("k", "C3", "C4"), strict=True):
         ax.axvline(v, ls="--", lw=1, c=color, label=f"{name} {v:.1f} V")
+    try:  # the charged state consistent with the DFT energies of the reaction columns
+        from ssbml.stability.interface import charged_potential_V
+
+        onset = charged_potential_V("LiCoO2")
+        ax.axvline(onset, ls=":", lw=1.2, c="C3",
+                   label=f"LiCoO2 delithiation onset (DFT table) {onset:.2f} V")
+    except Exception:  # noqa: BLE001 - a plot annotation never stops a report
+        pass
     ax.set_yticks(y)
     ax.set_yticklabels(top["composition"], fontsize=7)
     ax.set_xlabel("V vs Li/Li+")
     ax.set_xlim(-0.3, max(5.0, float(np.nanmax(ox, initial=5)) + 0.2))
-    ax.legend(fontsize=7, loc="lower right", framealpha=0.9)
+    ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2, frameon=False)
     ax.set_title("Electrochemical stability windows of the top candidates")
     fig.tight_layout()
     return fig
@@ -487,7 +497,8 @@ def _provenance_html(prov: dict[str, Any]) -> str:
 def _sources_html(present: Sequence[str]) -> str:
     items = []
     for key, text in STABILITY_SOURCES.items():
-        n = f" ({present.count(key):,} of the top rows)" if key in present else " (none here)"
+        count = present.count(key)
+        n = f" ({count:,} of {len(present):,} candidates)" if count else " (none here)"
         items.append(f"<li><b>{html.escape(key)}</b>: {html.escape(text)}{n}</li>")
     return f'<ul class="sources">{"".join(items)}</ul>'
 
@@ -557,8 +568,8 @@ def write_report(
     table_html = top_table_html(head, _temperature(table))
     sources = ""
     if "stability_source" in head.columns:
-        sources = ("<p class=\"note\">Stability source of each row:</p>"
-                   + _sources_html(head["stability_source"].astype(str).tolist()))
+        sources = ("<p class=\"note\">Stability source of the candidates:</p>"
+                   + _sources_html(table["stability_source"].astype(str).tolist()))
     svg = pareto_svg(table, objective)
     if svg:
         pareto_html = (

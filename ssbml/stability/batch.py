@@ -356,27 +356,11 @@ MAX_REACTION_ELEMENTS = 10
 """Most elements in an electrolyte + electrode system for which reactions are computed
 (larger hulls take minutes to build); beyond it the reaction is NaN with a reason."""
 
-SOURCE_EXACT = "exact"
-SOURCE_PHASE_DIAGRAM = "phase diagram"
-SOURCE_LEARNED = "learned"
-
-SOURCE_MEANING = {
-    SOURCE_EXACT: (
-        "a reference compound: its own DFT formation energy from the Materials Project "
-        "table, in the phase diagram of its chemical system"
-    ),
-    SOURCE_PHASE_DIAGRAM: (
-        "not a reference compound (doped or off-stoichiometric): placed at the hull "
-        "energy of its chemical system's phase diagram; window and mutual reaction "
-        "energies are exact for that energy, energy above hull and decomposition energy "
-        "are unknown (n/a)"
-    ),
-    SOURCE_LEARNED: (
-        "the reference table does not cover the chemical system: ssbml's learned "
-        "stability model, with its 90 % interval"
-    ),
-}
-"""What each ``stability_source`` value means (shown in reports and the CLI)."""
+from ssbml.stability.sources import (  # noqa: E402 - re-exported here
+    SOURCE_EXACT,
+    SOURCE_MEANING,
+    SOURCE_PHASE_DIAGRAM,
+)
 
 
 def rxn_column(electrode: str) -> str:
