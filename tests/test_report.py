@@ -83,9 +83,12 @@ def test_provenance_names_models_data_run_and_version(shipped_screen, tmp_path):
 
 def test_stability_source_legend(shipped_screen):
     page = (shipped_screen.out_dir / "report.html").read_text()
-    for key in ("exact", "phase-diagram", "learned"):
+    for key in ("exact", "phase diagram", "learned"):
         assert f"<b>{key}</b>" in page
-    assert "only where the reference data do not cover" in page
+    assert "does not cover the chemical system" in page
+    n = len(shipped_screen.table)
+    counts = shipped_screen.table["stability_source"].value_counts()
+    assert f"({counts['phase diagram']:,} of {n:,} candidates)" in page
 
 
 def test_every_output_file_has_the_same_mode(shipped_screen):
