@@ -3,12 +3,14 @@ the main job runs offline on the shipped models."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
@@ -56,3 +58,18 @@ def test_main_job_runs_offline_on_shipped_models(tmp_path):
     assert "Top" in out.stdout
     produced = list((tmp_path / "ssbml-output").glob("*/candidates.parquet"))
     assert len(produced) == 1
+    table = pd.read_parquet(produced[0])
+    # offline, no data directory: every candidate has phase-diagram stability
+    assert set(table["stability_source"]) <= {"exact", "phase diagram"}
+    assert table[["reduction_V", "oxidation_V", "rxn_Li_meV_atom"]].notna().all().all()
+    assert (table["li_per_formula"] >= 0.7 * 7 - 1e-9).all()
+    ta = table[table["composition"] == "Li6.9La3Zr1.9Ta0.1O12"]
+    assert len(ta) == 1
+    check = subprocess.run(
+        [sys.executable, "-m", "ssbml.cli", "stability", "Li6.9La3Zr1.9Ta0.1O12", "--json"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert check.returncode == 0, check.stderr[-2000:]
+    report = json.loads(check.stdout)
+    assert abs(ta["reduction_V"].iat[0] - report["reduction_V"]) < 0.01
+    assert abs(ta["oxidation_V"].iat[0] - report["oxidation_V"]) < 0.01
