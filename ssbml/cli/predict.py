@@ -49,7 +49,9 @@ def conductivity(
     except ValueError as exc:
         typer.echo(f"error: {input_csv}: {exc}", err=True)
         raise typer.Exit(code=2) from exc
-    out.to_csv(output, index=False)
+    from ssbml.io import atomic_write_csv
+
+    atomic_write_csv(out, output)
     n_good = len(out) - len(bad)
     typer.echo(f"wrote {n_good} prediction(s) for {len(out)} row(s) to {output}")
     for r in bad.itertuples(index=False):

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ssbml.screening.chunks import atomic_write_text
+from ssbml.io import atomic_write_bytes, atomic_write_csv, atomic_write_text
 from ssbml.screening.rank import STABILITY_OBJECTIVES, RankingCriteria
 
 __all__ = ["pareto_plot", "window_plot", "write_report"]
@@ -132,7 +132,7 @@ def _png(fig, path: Path) -> str:
     fig.savefig(buf, format="png")
     plt.close(fig)
     data = buf.getvalue()
-    path.write_bytes(data)
+    atomic_write_bytes(data, path)
     return base64.b64encode(data).decode()
 
 
@@ -142,7 +142,7 @@ def write_report(result: Any, out_dir: Path, *, top: int, criteria: RankingCrite
     table = result.table
     cols = [c for c in TOP_COLUMNS if c in table.columns]
     head = table.head(top)[cols]
-    head.to_csv(out_dir / "top.csv", index=False)
+    atomic_write_csv(head, out_dir / "top.csv")
     images = [
         (
             "Pareto front",

@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 
 from ssbml.composition import ElementFractions
+from ssbml.io import atomic_write_csv, atomic_write_parquet
 from ssbml.screening.candidates import DEFAULT_FRACTIONS, Candidates, generate_doped
-from ssbml.screening.chunks import ChunkStore, atomic_write_parquet, atomic_write_text
+from ssbml.screening.chunks import ChunkStore
 from ssbml.screening.rank import RankingCriteria, rank_candidates
 
 __all__ = [
@@ -285,7 +286,7 @@ def screen_candidates(
     store = ChunkStore(out_dir, fingerprint_spec, n_chunks)
     todo = store.open()
     if len(rejected):
-        rejected.to_csv(out_dir / "rejected.csv", index=False)
+        atomic_write_csv(rejected, out_dir / "rejected.csv")
 
     bar = None
     if progress and todo:
@@ -337,7 +338,7 @@ def _write_table(table: pd.DataFrame, path: Path) -> None:
     if path.suffix.lower() in (".parquet", ".pq"):
         atomic_write_parquet(table, path)
     elif path.suffix.lower() == ".csv":
-        atomic_write_text(table.to_csv(index=False), path)
+        atomic_write_csv(table, path)
     else:
         raise ValueError(f"output must end in .parquet or .csv, got {path.name}")
 
