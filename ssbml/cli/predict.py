@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from ssbml.cli.options import TRUST_MODEL_HELP, number, trust_models
+
 app = typer.Typer(help="Predict with the shipped models.", no_args_is_help=True)
 
 
@@ -14,12 +16,16 @@ def conductivity(
     input_csv: Path = typer.Argument(..., help="CSV with a 'composition' column"),
     output: Path = typer.Option(..., "--output", "-o", help="output CSV"),
     temperature: float = typer.Option(
-        None, "--temperature", "-T",
+        None, "--temperature", "-T", callback=number(positive=True),
         help="temperature in K (uses the Arrhenius model; default: room-temperature model)",
     ),
-    alpha: float = typer.Option(0.1, "--alpha", help="interval miscoverage (0.1 = 90%)"),
+    alpha: float = typer.Option(
+        0.1, "--alpha", callback=number(lo=0, hi=1, lo_open=True, hi_open=True),
+        help="interval miscoverage (0.1 = 90%)",
+    ),
     column: str = typer.Option("composition", "--column", help="formula column"),
     models_dir: Path = typer.Option(None, "--models-dir", help="folder with manifest.json"),
+    trust_model: bool = typer.Option(False, "--trust-model", help=TRUST_MODEL_HELP),
 ) -> None:
     """Predict log10 conductivity (log10 S/cm) with a 1-alpha interval for each row.
 
@@ -29,7 +35,7 @@ def conductivity(
     import pandas as pd
 
     from ssbml.models.predict import predict_table
-    from ssbml.models.store import load_model
+    from ssbml.models.store import ModelIntegrityError, ModelNotFoundError, load_model
 
     if not 0 < alpha < 1:
         raise typer.BadParameter(f"--alpha must be in (0, 1), got {alpha}")
@@ -41,7 +47,12 @@ def conductivity(
         typer.echo(f"error: cannot read {input_csv}: {exc}", err=True)
         raise typer.Exit(code=2) from exc
     name = "conductivity" if temperature is None else "conductivity-temperature"
-    model = load_model(name, models_dir)
+    trust_models(trust_model)
+    try:
+        model = load_model(name, models_dir)
+    except (ModelNotFoundError, ModelIntegrityError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(code=2) from None
     try:
         out, bad = predict_table(
             table, model, alpha=alpha, temperature_K=temperature, column=column
@@ -49,12 +60,12 @@ def conductivity(
     except ValueError as exc:
         typer.echo(f"error: {input_csv}: {exc}", err=True)
         raise typer.Exit(code=2) from exc
-    from ssbml.io import atomic_write_csv
+    from ssbml.io import atomic_write_csv, shorten
 
     atomic_write_csv(out, output)
     n_good = len(out) - len(bad)
     typer.echo(f"wrote {n_good} prediction(s) for {len(out)} row(s) to {output}")
     for r in bad.itertuples(index=False):
-        typer.echo(f"bad row {r.row} ({column}={r.input!r}): {r.reason}", err=True)
+        typer.echo(f"bad row {r.row} ({column}={shorten(r.input)}): {r.reason}", err=True)
     if n_good == 0:
         raise typer.Exit(code=1)

@@ -12,6 +12,8 @@ from typing import Any
 
 import typer
 
+from ssbml.cli.options import number
+
 DEFAULT_ELECTRODES = ("Li", "LiCoO2")
 
 
@@ -267,6 +269,7 @@ def stability(
         "--rel-tol",
         min=0.0,
         max=0.99,
+        callback=number(lo=0.0, hi=0.99),
         help="Li exchange (fraction of the composition's Li) still counted as none",
     ),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object per formula"),

@@ -260,7 +260,11 @@ def fit_json_points(data: object, kind: str = "total",
         if sigma is None:
             raise EISInputError(f"{where} entry {i} field {key} is missing: fit with the pellet "
                                 "geometry (--thickness-mm and --area-cm2 or --diameter-mm)")
-        if not (isinstance(sigma, int | float) and sigma > 0 and math.isfinite(sigma)):
-            raise EISInputError(f"{where} entry {i} field {key} = {sigma!r}: must be > 0 S/cm")
+        if isinstance(sigma, bool) or not (isinstance(sigma, int | float) and sigma > 0
+                                           and math.isfinite(sigma)):
+            from ssbml.io import shorten
+
+            raise EISInputError(f"{where} entry {i} field {key} = {shorten(sigma)}: must be a "
+                                "number > 0 S/cm")
         out.append((obj, T, sigma))
     return out
