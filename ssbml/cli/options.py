@@ -149,4 +149,5 @@ def tracking_uri_or_exit(
                 raise fail(exc2.detail) from None
         use = f"{hint} or " if hint else ""
         raise fail(f"{exc.detail}; use {use}--tracking-uri {DEFAULT_TRACKING_URI}"
-                   + ("" if fallback == "local" else " (or --track-fallback local)")) from None
+                   + ("" if fallback == "local" else " (or --track-fallback local)")
+                   + (f". Cause: {exc.cause}" if exc.cause else "")) from None

@@ -234,7 +234,14 @@ def read_arrhenius_table(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
                                 f"{df[col].iloc[bad[0]]!r} is not a number")
         out.append(v)
     T = out[0] if t_col is not None else out[0] + 273.15
-    sigma = out[1] if s_col is not None else 10.0 ** out[1]
+    with np.errstate(over="ignore"):
+        sigma = out[1] if s_col is not None else 10.0 ** out[1]
+    for values, col, what in ((T, t_col or c_col, "a temperature above 0 K"),
+                              (sigma, s_col or l_col, "a conductivity > 0 S/cm")):
+        bad = np.flatnonzero(~(np.isfinite(values) & (values > 0)))
+        if bad.size:
+            raise EISInputError(f"{path}: row {bad[0] + 1} field {col} = "
+                                f"{df[col].iloc[bad[0]]!r} is not {what}")
     return T, sigma
 
 

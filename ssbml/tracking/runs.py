@@ -39,10 +39,11 @@ def resolve_tracking_uri(uri: str | None = None) -> str:
 class TrackingUnreachableError(RuntimeError):
     """The tracking URI cannot be used (server does not answer, folder missing)."""
 
-    def __init__(self, uri: str, detail: str) -> None:
+    def __init__(self, uri: str, detail: str, cause: str = "") -> None:
         self.uri = uri
         self.detail = detail
-        super().__init__(detail)
+        self.cause = cause
+        super().__init__(detail + (f" ({cause})" if cause else ""))
 
 
 PROBE_TIMEOUT_S = 2.0
@@ -83,7 +84,7 @@ def probe_tracking_uri(uri: str | None = None, *, timeout_s: float = PROBE_TIMEO
                 reason = str(getattr(exc, "reason", exc)) or type(exc).__name__
             if attempt + 1 < attempts:
                 time.sleep(0.2)
-        raise TrackingUnreachableError(uri, f"tracking server {uri} unreachable ({reason})")
+        raise TrackingUnreachableError(uri, f"tracking server {uri} unreachable", reason)
     if scheme == "sqlite":
         db = uri[len("sqlite:///"):] if uri.startswith("sqlite:///") else ""
         if db in ("", ":memory:"):
