@@ -154,9 +154,10 @@ def screen(
         if out is None:
             # the default folder is named by the run's fingerprint (spec + model hashes):
             # the same command resumes, changed parameters or models get a new folder
+            from ssbml.io import inside
             from ssbml.screening.run import run_fingerprint
 
-            out = Path("ssbml-output") / f"screen-{name}-{run_fingerprint(spec, models_dir)[:8]}"
+            out = inside("ssbml-output", f"screen-{name}-{run_fingerprint(spec, models_dir)[:8]}")
         out_dir = out
         result = run_screen(
             spec,

@@ -137,13 +137,24 @@ def save_model(
 ) -> Path:
     """Write ``model`` to ``<models_dir>/<name>.joblib`` (compressed) and record it in the
     manifest (sha256, size, metrics, training data sha256, library versions)."""
-    from ssbml.io import atomic_joblib_dump, atomic_write_text
-    from ssbml.tracking.runs import data_hashes, library_versions
+    from filelock import FileLock
+
+    from ssbml.io import atomic_joblib_dump
 
     folder = Path(models_dir or default_models_dir())
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.joblib"
     atomic_joblib_dump(model, path, compress=("xz", 3))
+    with FileLock(str(folder / f".{MANIFEST}.lock"), timeout=60):
+        return _record(model, name, path, folder, metrics, data_names, description, extra)
+
+
+def _record(model: Any, name: str, path: Path, folder: Path, metrics: dict[str, float] | None,
+            data_names: tuple[str, ...], description: str, extra: dict[str, Any] | None) -> Path:
+    """Add ``path`` to the manifest of ``folder`` (under its lock) and the trust list."""
+    from ssbml.io import atomic_write_text
+    from ssbml.tracking.runs import data_hashes, library_versions
+
     manifest = read_manifest(folder)
     digest = file_sha256(path)
     trust_model_file(path, digest)
