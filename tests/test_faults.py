@@ -206,16 +206,16 @@ def test_killed_writer_leaves_old_or_new_file_never_partial(tmp_path):
 
 
 _APPENDER = textwrap.dedent("""
-    import sys
+    import random
     import pandas as pd
     from ssbml.data.user import append_rows
-    i = 0
-    while True:
-        rows = pd.DataFrame({"composition": ["Li3PS4"] * 200, "log10_sigma": -3.0,
-                             "temperature_K": [300 + i * 200 + j / 1000 for j in range(200)],
+    rng = random.Random()
+    while True:  # distinct rows every time (random log10 S/cm), 200 per append
+        rows = pd.DataFrame({"composition": ["Li3PS4"] * 200,
+                             "log10_sigma": [-10 * rng.random() for _ in range(200)],
+                             "temperature_K": [300 + j for j in range(200)],
                              "sigma_kind": "total"})
         append_rows("killed", rows)
-        i += 1
 """)
 
 
@@ -240,4 +240,5 @@ def test_killed_data_add_leaves_a_whole_data_set(tmp_path):
         assert df.notna()[["composition", "log10_sigma", "temperature_K"]].all().all()
         counts.append(len(df))
     assert counts and counts == sorted(counts)  # nothing lost between kills
+    assert counts[-1] > counts[0]  # later writers did add rows
     assert len(load_user_dataset(udir / "killed.csv")) == counts[-1]
