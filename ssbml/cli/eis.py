@@ -226,7 +226,7 @@ def arrhenius(
             from ssbml.eis.plot import plot_arrhenius
 
             plot_arrhenius(fit_, plot, kind=kind)
-    except (EISInputError, OSError, json.JSONDecodeError) as exc:
+    except (EISInputError, OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise _fail(exc) from None
     d = fit_.to_dict()
     d["sigma_kind"] = kind

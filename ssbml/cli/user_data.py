@@ -6,6 +6,7 @@ and the standard library are imported at module level.
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 
@@ -101,7 +102,7 @@ def add(
                 rows = pd.read_csv(StringIO(text), keep_default_na=False, na_values=[""])
             except pd.errors.EmptyDataError:
                 raise UserDataError(f"{where}: no rows to add (empty file)") from None
-            except pd.errors.ParserError as exc:
+            except (pd.errors.ParserError, csv.Error) as exc:
                 raise UserDataError(f"{where}: not a valid CSV "
                                     f"({shorten(str(exc).strip(), 120)})") from None
             if composition is not None:

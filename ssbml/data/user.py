@@ -56,6 +56,7 @@ KEY_COLUMNS = tuple(c for c in COLUMNS if c != "added_utc")
 """Columns that define an exact duplicate (everything but the time it was added)."""
 
 SIGMA_KINDS = ("bulk", "total")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f\x85\u2028\u2029]")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 LOG10_SIGMA_RANGE = (-20.0, 2.0)
 TEMPERATURE_RANGE_K = (1.0, 2000.0)
@@ -149,14 +150,17 @@ def check_csv_header(text: str, where: str) -> None:
     :data:`MAX_HEADER_CHARS` characters, only :data:`COLUMNS`. Linear in the text."""
     import csv
 
-    end = text.find("\n")
-    line = text if end < 0 else text[:end]
+    m = re.search(r"[\r\n]", text)
+    line = text if m is None else text[: m.start()]
     if len(line) > MAX_HEADER_CHARS:
         raise UserDataError(
             f"{where}: the first line is {len(line):,} characters long; expected a header "
             f"of user data columns ({', '.join(COLUMNS)})"
         )
-    header = next(csv.reader([line]), [])
+    try:
+        header = next(csv.reader([line]), [])
+    except csv.Error as exc:
+        raise UserDataError(f"{where}: the header line is not valid CSV ({exc})") from None
     unknown = [c for c in header if c.strip() not in COLUMNS]
     if unknown:
         shown = ", ".join(shorten(c) for c in unknown[:5])
@@ -246,6 +250,8 @@ def validate_rows(rows: pd.DataFrame, *, dataset: str) -> pd.DataFrame:
         for field in ("family", "doi", "provenance_file", "fit_circuit"):
             v = rec.get(field)
             row[field] = "" if _is_missing(v) else str(v).strip()
+            if _CONTROL.search(row[field]):
+                raise bad(field, "contains a line break or control character")
         source = rec.get("source")
         row["source"] = f"user:{dataset}" if _is_missing(source) else str(source).strip()
         if not row["source"].startswith("user:"):

@@ -214,7 +214,11 @@ def read_arrhenius_table(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     (log10 S/cm). Returns (T in K, sigma in S/cm); errors name the row and field."""
     import pandas as pd
 
-    df = pd.read_csv(path, comment="#")
+    try:
+        df = pd.read_csv(path, comment="#")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise EISInputError(f"{path}: not a readable CSV table ({str(exc).strip()[:120]})"
+                            ) from None
     cols = _column_names(df.columns)
     t_col = next((cols[c] for c in _T_K if c in cols), None)
     c_col = next((cols[c] for c in _T_C if c in cols), None)
