@@ -335,8 +335,8 @@ NUMERIC = [
      "finite"),
     (["predict", "conductivity", "missing.csv", "-o", "o.csv", "--alpha"], "fraction"),
     (["predict", "conductivity", "missing.csv", "-o", "o.csv", "--temperature"], "positive"),
-    (["data", "add", "missing.csv", "--dataset", "x", "--max-input-mb"], "positive"),
-    (["data", "add", "missing.csv", "--dataset", "x", "--lock-timeout"], "positive"),
+    (["data", "add", "missing.csv", "--dataset", "x", "--max-input-mb"], "mib"),
+    (["data", "add", "missing.csv", "--dataset", "x", "--lock-timeout"], "seconds"),
 ]
 
 
@@ -349,7 +349,7 @@ def fuzz_numeric(rng, n, hang_s) -> Tally:
         if not math.isfinite(v):
             return False
         return {"positive": v > 0, "nonnegative": v >= 0, "finite": True,
-                "fraction": 0 < v < 1}[rule]
+                "fraction": 0 < v < 1, "mib": 0 < v <= 1e6, "seconds": 0 < v <= 86_400}[rule]
 
     def one(case):
         args, rule, text = case

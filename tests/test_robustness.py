@@ -260,21 +260,22 @@ NUMERIC_OPTIONS = [
     (["screen", "--parent", "Li3PS4", "--input", "missing.csv", "--no-track", "--temperature"],
      "positive"),
     (["predict", "conductivity", "missing.csv", "-o", "x.csv", "--alpha"], "fraction"),
-    (["data", "add", "missing.csv", "--dataset", "x", "--max-input-mb"], "positive"),
+    (["data", "add", "missing.csv", "--dataset", "x", "--max-input-mb"], "mib"),
+    (["data", "add", "missing.csv", "--dataset", "x", "--lock-timeout"], "seconds"),
 ]
 
 
 def _valid(value: float, rule: str) -> bool:
     if not math.isfinite(value):
         return False
-    return {"positive": value > 0, "nonnegative": value >= 0,
-            "fraction": 0 < value < 1}[rule]
+    return {"positive": value > 0, "nonnegative": value >= 0, "fraction": 0 < value < 1,
+            "mib": 0 < value <= 1e6, "seconds": 0 < value <= 86_400}[rule]
 
 
 @pytest.mark.parametrize(("args", "rule"), NUMERIC_OPTIONS, ids=lambda a: str(a)[-30:])
 @settings(max_examples=15)
 @given(value=st.one_of(st.floats(allow_nan=True, allow_infinity=True),
-                       st.sampled_from([0.0, -0.0, -1.0, 1e-300, 0.5, 1.0])))
+                       st.sampled_from([0.0, -0.0, -1.0, 1e-300, 0.5, 1.0, 1e308])))
 def test_numeric_options_refuse_nan_inf_and_out_of_range(args, rule, value):
     result = _run([*args, repr(value)])
     option = args[-1]

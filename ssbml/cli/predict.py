@@ -43,8 +43,8 @@ def conductivity(
         raise typer.BadParameter(f"--temperature must be positive (K), got {temperature}")
     try:
         table = pd.read_csv(input_csv, dtype=str, keep_default_na=False)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        typer.echo(f"error: cannot read {input_csv}: {exc}", err=True)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        typer.echo(f"error: cannot read {input_csv}: {str(exc).strip()[:200]}", err=True)
         raise typer.Exit(code=2) from exc
     name = "conductivity" if temperature is None else "conductivity-temperature"
     trust_models(trust_model)

@@ -58,10 +58,10 @@ def add(
     doi: str | None = typer.Option(None, "--doi", help="DOI of the publication (optional)."),
     split: str = typer.Option("train", "--split", help="train or test."),
     max_input_mb: float | None = typer.Option(
-        None, "--max-input-mb", callback=number(positive=True),
+        None, "--max-input-mb", callback=number(positive=True, hi=1_000_000),
         help="Largest input accepted, MiB (default 10, or $SSBML_MAX_INPUT_MB)."),
     lock_timeout: float = typer.Option(
-        30.0, "--lock-timeout", callback=number(positive=True),
+        30.0, "--lock-timeout", callback=number(positive=True, hi=86_400),
         help="Seconds to wait for another writer of the same data set."),
 ) -> None:
     """Append fitted conductivities (log10 S/cm at temperature_K) to a user data set.

@@ -101,9 +101,14 @@ def max_input_bytes(mb: float | None = None) -> int:
                 mb = float(env)
             except ValueError:
                 raise UserDataError(f"SSBML_MAX_INPUT_MB = {shorten(env)}: not a number") from None
-            if not (math.isfinite(mb) and mb > 0):
-                raise UserDataError(f"SSBML_MAX_INPUT_MB = {shorten(env)}: must be > 0")
-    return MAX_INPUT_BYTES if mb is None else int(mb * 1024 * 1024)
+            if not (math.isfinite(mb) and 0 < mb <= 1_000_000):
+                raise UserDataError(f"SSBML_MAX_INPUT_MB = {shorten(env)}: must be > 0 and "
+                                    "<= 1000000 (MiB)")
+    if mb is None:
+        return MAX_INPUT_BYTES
+    if not (math.isfinite(mb) and mb > 0):
+        raise UserDataError(f"input size limit {mb!r} MiB: must be a finite number > 0")
+    return int(min(mb, 1_000_000) * 1024 * 1024)
 
 
 def read_text_input(source: str, *, max_bytes: int | None = None, stdin=None

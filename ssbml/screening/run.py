@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ssbml.composition import ElementFractions
-from ssbml.io import atomic_write_csv, atomic_write_parquet
+from ssbml.io import atomic_write_csv, atomic_write_parquet, shorten
 from ssbml.screening.candidates import DEFAULT_FRACTIONS, Candidates, generate_doped
 from ssbml.screening.chunks import ChunkStore
 from ssbml.screening.rank import RankingCriteria, rank_candidates
@@ -116,7 +116,8 @@ def read_candidate_file(path: str | Path) -> tuple[Candidates, pd.DataFrame]:
             raise CandidateFileError(f"candidate file {path} is empty") from None
     if "composition" not in df.columns:
         raise CandidateFileError(
-            f"candidate file {path} has no 'composition' column (columns: {list(df.columns)})"
+            f"candidate file {path} has no 'composition' column (columns: "
+            f"{shorten(', '.join(map(str, df.columns)))})"
         )
     if df.empty:
         raise CandidateFileError(f"candidate file {path} has a header but no rows")
