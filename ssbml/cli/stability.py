@@ -32,11 +32,14 @@ def _clean(value):
 def _stability_model(models_dir: Path) -> Any | None:
     """The shipped stability model of ``models_dir``, loaded (and hash-checked) once
     per process; None when it is not shipped."""
-    from ssbml.models.store import ModelNotFoundError, load_model
+    from ssbml.models.store import ModelIntegrityError, ModelNotFoundError, load_model
 
     try:
         return load_model("stability", models_dir=models_dir)
     except ModelNotFoundError:
+        return None
+    except ModelIntegrityError as exc:  # tampered or untrusted: never unpickled
+        typer.echo(f"warning: {exc}; learned stability numbers skipped", err=True)
         return None
 
 
