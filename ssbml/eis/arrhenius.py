@@ -275,7 +275,7 @@ def fit_json_points(data: object, kind: str = "total",
                                            and math.isfinite(sigma)):
             from ssbml.io import shorten
 
-            raise EISInputError(f"{where} entry {i} field {key} = {shorten(sigma)}: must be a "
-                                "number > 0 S/cm")
+            raise EISInputError(f"{where} entry {i} field {key} = {shorten(sigma)}: must be "
+                                "> 0 S/cm")
         out.append((obj, T, sigma))
     return out
