@@ -6,8 +6,13 @@ Real solid-electrolyte data sets write formulas in many ways: fractional doping
 (``(Li2S)0.75(P2S5)0.25``, ``0.75Li2S-0.25P2S5``), unicode subscripts and minus signs,
 quotes and stray whitespace. :func:`parse_formula` accepts all of them and rejects,
 with a :class:`CompositionError` that names the input and the reason, anything that is
-empty, symbolic (``Li7-xLa3...``), has an unknown element, a non-positive amount, or
-(by default) no Li.
+empty, symbolic (``Li7-xLa3...``), has an unknown element, a non-positive amount, an
+absurd stoichiometry (an element amount above :data:`MAX_AMOUNT` = 1000 per formula unit,
+or a largest-to-smallest amount ratio above :data:`MAX_AMOUNT_RATIO` = 1e4), or (by
+default) no Li. The bounds leave every formula of OBELiX and Liverpool far inside
+(largest amount there: 297, in Li48.5La48.5Ti97Si3O297; largest ratio: 1200, in
+Li1.3Sc0.01Ti1.7Al0.29P3O12); error messages show at most the first 60 characters of
+an input and its length (:func:`ssbml.io.shorten`).
 
 :func:`parse_formulas` is the batch form: it never raises for a bad row; it returns the
 good compositions with their row positions plus a table of rejected rows and reasons.
@@ -27,6 +32,8 @@ import pandas as pd
 from pymatgen.core import Composition, Element
 
 __all__ = [
+    "MAX_AMOUNT",
+    "MAX_AMOUNT_RATIO",
     "MAX_FORMULA_LENGTH",
     "CompositionError",
     "ElementFractions",
@@ -42,6 +49,10 @@ T = TypeVar("T")
 
 MAX_FORMULA_LENGTH = 256
 """Longest formula text accepted, in characters (longer input is rejected, not parsed)."""
+MAX_AMOUNT = 1000.0
+"""Largest amount of one element per formula unit, in atoms (real data: at most 297)."""
+MAX_AMOUNT_RATIO = 1e4
+"""Largest ratio of the largest to the smallest element amount (real data: at most 1200)."""
 
 _SUBSCRIPTS = str.maketrans("₀₁₂₃₄₅₆₇₈₉", "0123456789")
 _TRANSLATE = str.maketrans(
@@ -75,9 +86,11 @@ class CompositionError(ValueError):
     """A formula that cannot be turned into a composition; names the input and the reason."""
 
     def __init__(self, formula: object, reason: str) -> None:
+        from ssbml.io import shorten
+
         self.formula = formula
         self.reason = reason
-        super().__init__(f"cannot parse composition {formula!r}: {reason}")
+        super().__init__(f"cannot parse composition {shorten(formula)}: {reason}")
 
 
 def normalize_formula_text(text: str) -> str:
@@ -206,7 +219,7 @@ def parse_formula(formula: object, *, require_li: bool = True) -> Composition:
             )
         if len(formula) > MAX_FORMULA_LENGTH:
             raise CompositionError(
-                formula[:40] + "...",
+                formula,
                 f"formula is too long ({len(formula)} characters; at most {MAX_FORMULA_LENGTH})",
             )
         text = normalize_formula_text(formula)
@@ -236,9 +249,29 @@ def parse_formula(formula: object, *, require_li: bool = True) -> Composition:
         comp = Composition(amounts)
     if any(amt <= 0 for amt in amounts.values()):
         raise CompositionError(formula, "non-positive amount")
+    _check_stoichiometry(formula, amounts)
     if require_li and amounts.get("Li", 0.0) <= 0:
         raise CompositionError(formula, "no Li in composition (ssbml models Li-ion conductors)")
     return comp
+
+
+def _check_stoichiometry(formula: object, amounts: dict[str, float]) -> None:
+    """Refuse non-finite or absurd amounts (see :data:`MAX_AMOUNT`, :data:`MAX_AMOUNT_RATIO`)."""
+    el_max = max(amounts, key=amounts.__getitem__)
+    el_min = min(amounts, key=amounts.__getitem__)
+    hi, lo = amounts[el_max], amounts[el_min]
+    if not np.isfinite(hi):
+        raise CompositionError(formula, f"amount of {el_max} is not a finite number")
+    if hi > MAX_AMOUNT:
+        raise CompositionError(
+            formula, f"amount of {el_max} is {hi:.4g} per formula unit; at most "
+            f"{MAX_AMOUNT:g} is accepted (absurd stoichiometry)"
+        )
+    if hi / lo > MAX_AMOUNT_RATIO:
+        raise CompositionError(
+            formula, f"{el_max}/{el_min} amount ratio is {hi / lo:.4g}; at most "
+            f"{MAX_AMOUNT_RATIO:g} is accepted (absurd stoichiometry)"
+        )
 
 
 def composition_key(comp: Composition, decimals: int = 4) -> str:

@@ -17,6 +17,24 @@ if MIRROR.is_dir():
 os.environ.setdefault("MPLBACKEND", "Agg")
 # user data sets written by tests never land in the real user folder
 os.environ.setdefault("SSBML_USER_DATA_DIR", tempfile.mkdtemp(prefix="ssbml-test-user-data-"))
+# models trained by tests are trusted in a throw-away list, not the user's
+os.environ.setdefault(
+    "SSBML_TRUSTED_MODELS",
+    str(Path(tempfile.mkdtemp(prefix="ssbml-test-trust-")) / "trusted_models.json"),
+)
+
+try:  # property-based robustness tests: short in CI, long for experiments/robustness.py
+    from hypothesis import HealthCheck, settings
+
+    settings.register_profile(
+        "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    )
+    settings.register_profile(
+        "long", max_examples=3000, deadline=None, suppress_health_check=list(HealthCheck)
+    )
+    settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+except ImportError:  # pragma: no cover - hypothesis is in the test extra
+    pass
 
 
 @pytest.fixture()

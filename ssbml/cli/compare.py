@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from ssbml.cli.options import TRACK_FALLBACK_HELP, tracking_uri_or_exit
+
 
 def compare(
     experiment: str = typer.Option("ssbml-conductivity", "--experiment", help="mlflow experiment"),
@@ -13,6 +15,7 @@ def compare(
     descending: bool = typer.Option(False, "--descending", help="largest first (e.g. r2)"),
     plot: Path = typer.Option(Path("comparison.png"), "--plot", help="comparison chart (PNG)"),
     tracking_uri: str = typer.Option(None, "--tracking-uri", help="mlflow tracking URI"),
+    track_fallback: str = typer.Option(None, "--track-fallback", help=TRACK_FALLBACK_HELP),
     limit: int = typer.Option(50, "--limit", min=1, help="rows to print"),
 ) -> None:
     """Print the runs of EXPERIMENT sorted by METRIC and write a comparison plot."""
@@ -21,6 +24,7 @@ def compare(
     from ssbml.cli.console import make_console
     from ssbml.tracking.compare import compare_runs, comparison_plot
 
+    tracking_uri = tracking_uri_or_exit(tracking_uri, track_fallback, hint=None)
     try:
         table = compare_runs(experiment, metric, tracking_uri=tracking_uri,
                              ascending=not descending)

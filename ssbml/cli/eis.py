@@ -12,8 +12,12 @@ from pathlib import Path
 
 import typer
 
+from ssbml.cli.options import number
+
 app = typer.Typer(help="Impedance spectra to conductivity (S/cm) and Arrhenius fits (eV).",
                   no_args_is_help=True)
+
+_POS = number(positive=True)
 
 
 def _fail(exc: Exception) -> typer.Exit:
@@ -70,10 +74,11 @@ def _fmt(v, err=None, unit="") -> str:
 @app.command("fit")
 def fit(
     files: list[Path] = typer.Argument(..., help="Spectrum files (CSV or instrument format)."),
-    thickness_mm: float | None = typer.Option(None, "--thickness-mm",
+    thickness_mm: float | None = typer.Option(None, "--thickness-mm", callback=_POS,
                                               help="Pellet thickness (mm)."),
-    area_cm2: float | None = typer.Option(None, "--area-cm2", help="Electrode area (cm^2)."),
-    diameter_mm: float | None = typer.Option(None, "--diameter-mm",
+    area_cm2: float | None = typer.Option(None, "--area-cm2", callback=_POS,
+                                          help="Electrode area (cm^2)."),
+    diameter_mm: float | None = typer.Option(None, "--diameter-mm", callback=_POS,
                                              help="Electrode diameter (mm), instead of area."),
     symmetric: bool = typer.Option(True, "--symmetric/--asymmetric",
                                    help="Symmetric cell: ASR is half the interface R x area."),
@@ -91,9 +96,12 @@ def fit(
     instrument: str = typer.Option("csv", "--instrument", help="csv or an impedance.py "
                                    "reader: gamry, autolab, parstat, zplot, versastudio, "
                                    "powersuite, biologic, chinstruments."),
-    max_rms_percent: float = typer.Option(5.0, help="Largest accepted RMS residual (% of |Z|)."),
-    f_min_hz: float | None = typer.Option(None, "--f-min-hz", help="Drop points below (Hz)."),
-    f_max_hz: float | None = typer.Option(None, "--f-max-hz", help="Drop points above (Hz), "
+    max_rms_percent: float = typer.Option(5.0, callback=_POS,
+                                          help="Largest accepted RMS residual (% of |Z|)."),
+    f_min_hz: float | None = typer.Option(None, "--f-min-hz", callback=_POS,
+                                          help="Drop points below (Hz)."),
+    f_max_hz: float | None = typer.Option(None, "--f-max-hz", callback=_POS,
+                                          help="Drop points above (Hz), "
                                           "e.g. an inductive high-frequency tail."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON (one object per file)."),
     plot: Path | None = typer.Option(None, "--plot", help="Nyquist plot PNG (several files: "
@@ -105,8 +113,13 @@ def fit(
     with standard errors.
     """
     from ssbml.eis.spectrum import EISInputError
+    from ssbml.io import OutputPathError, inside
 
+    if f_min_hz is not None and f_max_hz is not None and f_min_hz >= f_max_hz:
+        raise _fail(ValueError(f"--f-min-hz {f_min_hz:g} must be below --f-max-hz {f_max_hz:g}"))
     try:
+        if plot is not None:  # before the fit: a bad folder is reported in a second
+            plot.parent.mkdir(parents=True, exist_ok=True)
         results = _fit_files(files, temperature, thickness_mm, area_cm2, diameter_mm,
                              symmetric, circuit, arcs, convention, instrument, max_rms_percent,
                              f_min_hz, f_max_hz)
@@ -116,10 +129,10 @@ def fit(
             for fit_, _ in results:
                 target = plot
                 if len(results) > 1:
-                    target = plot.with_name(
-                        f"{plot.stem}_{Path(fit_.spectrum_.source).stem}{plot.suffix}")
+                    target = inside(plot.parent, f"{plot.stem}_"
+                                    f"{Path(fit_.spectrum_.source).stem}{plot.suffix}")
                 plot_nyquist(fit_, target)
-    except EISInputError as exc:
+    except (EISInputError, OutputPathError, OSError) as exc:
         raise _fail(exc) from None
     summaries = [s for _, s in results]
     if as_json:
@@ -161,9 +174,9 @@ def arrhenius(
     kind: str = typer.Option("total", "--kind", help="Conductivity to fit: total or bulk."),
     temperature: list[str] | None = typer.Option(None, "--temperature",
                                                  help="Per spectrum, in order ('25C')."),
-    thickness_mm: float | None = typer.Option(None, "--thickness-mm"),
-    area_cm2: float | None = typer.Option(None, "--area-cm2"),
-    diameter_mm: float | None = typer.Option(None, "--diameter-mm"),
+    thickness_mm: float | None = typer.Option(None, "--thickness-mm", callback=_POS),
+    area_cm2: float | None = typer.Option(None, "--area-cm2", callback=_POS),
+    diameter_mm: float | None = typer.Option(None, "--diameter-mm", callback=_POS),
     circuit: str = typer.Option("auto", "--circuit"),
     convention: str = typer.Option("auto", "--convention"),
     instrument: str = typer.Option("csv", "--instrument"),
@@ -206,12 +219,14 @@ def arrhenius(
                 sigma.append(s[key])
                 for w in s["warnings"]:
                     typer.echo(f"warning ({s['file']}): {w}", err=True)
+        if plot is not None:
+            plot.parent.mkdir(parents=True, exist_ok=True)
         fit_ = ArrheniusFit().fit(T, sigma)
         if plot is not None:
             from ssbml.eis.plot import plot_arrhenius
 
             plot_arrhenius(fit_, plot, kind=kind)
-    except (EISInputError, OSError, json.JSONDecodeError) as exc:
+    except (EISInputError, OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise _fail(exc) from None
     d = fit_.to_dict()
     d["sigma_kind"] = kind

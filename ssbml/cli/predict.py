@@ -6,6 +6,8 @@ from pathlib import Path
 
 import typer
 
+from ssbml.cli.options import TRUST_MODEL_HELP, number, trust_models
+
 app = typer.Typer(help="Predict with the shipped models.", no_args_is_help=True)
 
 
@@ -14,10 +16,13 @@ def conductivity(
     input_csv: Path = typer.Argument(..., help="CSV with a 'composition' column"),
     output: Path = typer.Option(..., "--output", "-o", help="output CSV"),
     temperature: float = typer.Option(
-        None, "--temperature", "-T",
+        None, "--temperature", "-T", callback=number(positive=True),
         help="temperature in K (uses the Arrhenius model; default: room-temperature model)",
     ),
-    alpha: float = typer.Option(0.1, "--alpha", help="interval miscoverage (0.1 = 90%)"),
+    alpha: float = typer.Option(
+        0.1, "--alpha", callback=number(lo=0, hi=1, lo_open=True, hi_open=True),
+        help="interval miscoverage (0.1 = 90%)",
+    ),
     column: str = typer.Option("composition", "--column", help="formula column"),
     models_dir: Path = typer.Option(None, "--models-dir", help="folder with manifest.json"),
     model_uri: str = typer.Option(
@@ -26,6 +31,7 @@ def conductivity(
         "models:/ssbml-conductivity@champion (registry at $MLFLOW_TRACKING_URI or the "
         "per-user store)",
     ),
+    trust_model: bool = typer.Option(False, "--trust-model", help=TRUST_MODEL_HELP),
 ) -> None:
     """Predict log10 conductivity (log10 S/cm) with a 1-alpha interval for each row.
 
@@ -48,10 +54,11 @@ def conductivity(
         raise typer.BadParameter(f"--temperature must be positive (K), got {temperature}")
     try:
         table = pd.read_csv(input_csv, dtype=str, keep_default_na=False)
-    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        typer.echo(f"error: cannot read {input_csv}: {exc}", err=True)
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        typer.echo(f"error: cannot read {input_csv}: {str(exc).strip()[:200]}", err=True)
         raise typer.Exit(code=2) from exc
     name = "conductivity" if temperature is None else "conductivity-temperature"
+    trust_models(trust_model)
     try:
         if model_uri:
             from ssbml.tracking.registry import check_uri_model, materialize_model_uri
@@ -69,7 +76,9 @@ def conductivity(
     except ValueError as exc:
         typer.echo(f"error: {input_csv}: {exc}", err=True)
         raise typer.Exit(code=2) from exc
-    out.to_csv(output, index=False)
+    from ssbml.io import atomic_write_csv, shorten
+
+    atomic_write_csv(out, output)
     n_good = len(out) - len(bad)
     typer.echo(f"wrote {n_good} prediction(s) for {len(out)} row(s) to {output}")
     if "in_domain" in out.columns:
@@ -78,6 +87,6 @@ def conductivity(
                                   strict=True):
             typer.echo(f"out of domain: row {row} ({column}={text!r}): {why}", err=True)
     for r in bad.itertuples(index=False):
-        typer.echo(f"bad row {r.row} ({column}={r.input!r}): {r.reason}", err=True)
+        typer.echo(f"bad row {r.row} ({column}={shorten(r.input)}): {r.reason}", err=True)
     if n_good == 0:
         raise typer.Exit(code=1)

@@ -7,12 +7,22 @@ from pathlib import Path
 
 import typer
 
+from ssbml.cli.options import (
+    TRACK_FALLBACK_HELP,
+    TRUST_MODEL_HELP,
+    check_number,
+    number,
+    tracking_uri_or_exit,
+    trust_models,
+)
 
-def _floats(text: str, what: str) -> tuple[float, ...]:
+
+def _floats(text: str, what: str, **rules) -> tuple[float, ...]:
     try:
-        return tuple(float(v) for v in text.split(",") if v.strip())
+        values = tuple(float(v) for v in text.split(",") if v.strip())
     except ValueError:
         raise typer.BadParameter(f"{what} must be comma-separated numbers, got {text!r}") from None
+    return check_number(values, what, **rules)
 
 
 def _sites(values: list[str]) -> dict[str, str]:
@@ -124,16 +134,18 @@ def screen(
         2, min=1, max=4, help="Most dopants combined in one candidate."
     ),
     temperature: float = typer.Option(
-        None, "--temperature", "-T", help="Also predict log10 S/cm at this temperature (K)."
+        None, "--temperature", "-T", callback=number(positive=True),
+        help="Also predict log10 S/cm at this temperature (K)."
     ),
     min_log10_sigma: float = typer.Option(
-        None, help="Filter: lowest predicted conductivity (log10 S/cm)."
+        None, callback=number(), help="Filter: lowest predicted conductivity (log10 S/cm)."
     ),
     window: str = typer.Option(
         None, help="Filter: LOW,HIGH (V vs Li/Li+) the stability window must cover, e.g. 0.5,4.0."
     ),
     max_rxn: float = typer.Option(
-        None, help="Filter: largest |reaction energy| with Li and LiCoO2 (meV/atom)."
+        None, callback=number(nonnegative=True),
+        help="Filter: largest |reaction energy| with Li and LiCoO2 (meV/atom).",
     ),
     objective: str = typer.Option(
         "window_width_V", help="Stability objective of the Pareto front."
@@ -185,6 +197,8 @@ def screen(
         None, help="mlflow tracking URI (default: $MLFLOW_TRACKING_URI or the per-user "
         "sqlite store, see `ssbml compare --help`)."
     ),
+    track_fallback: str = typer.Option(None, "--track-fallback", help=TRACK_FALLBACK_HELP),
+    trust_model: bool = typer.Option(False, "--trust-model", help=TRUST_MODEL_HELP),
 ) -> None:
     """Screen candidates for conductivity (log10 S/cm) and stability (V vs Li/Li+, meV/atom)."""
     from ssbml.cli.console import make_console
@@ -200,6 +214,9 @@ def screen(
         err.print("[red]error:[/red] --parent needs --dopants, e.g. --dopants Ta,Nb,Al,Ga")
         raise typer.Exit(code=2)
 
+    if track:  # probe the tracking server before any work (seconds, not minutes)
+        tracking_uri = tracking_uri_or_exit(tracking_uri, track_fallback)
+    trust_models(trust_model)
     from ssbml.models.store import ModelIntegrityError, ModelNotFoundError
     from ssbml.screening.candidates import DopingError
     from ssbml.screening.chunks import RunMismatchError
@@ -209,10 +226,12 @@ def screen(
 
     try:
         window_v = _floats(window, "--window") if window else None
-        if window_v is not None and len(window_v) != 2:
-            raise typer.BadParameter("--window takes LOW,HIGH in V, e.g. 0.5,4.0")
+        if window_v is not None and (len(window_v) != 2 or window_v[0] >= window_v[1]):
+            raise typer.BadParameter("--window takes LOW,HIGH in V with LOW < HIGH, e.g. 0.5,4.0")
         # without --fractions the spec keeps its own default grid
-        grid = {} if fractions is None else {"fractions": _floats(fractions, "--fractions")}
+        grid = {} if fractions is None else {
+            "fractions": _floats(fractions, "--fractions", lo=0.0, hi=1.0, lo_open=True)
+        }
         every, per_dopant = _amounts(amounts)
         if every is not None:
             grid["amounts"] = every
@@ -250,9 +269,10 @@ def screen(
         if out is None:
             # the default folder is named by the run's fingerprint (spec + model hashes):
             # the same command resumes, changed parameters or models get a new folder
+            from ssbml.io import inside
             from ssbml.screening.run import run_fingerprint
 
-            out = Path("ssbml-output") / f"screen-{name}-{run_fingerprint(spec, models_dir)[:8]}"
+            out = inside("ssbml-output", f"screen-{name}-{run_fingerprint(spec, models_dir)[:8]}")
         out_dir = out
         result = run_screen(
             spec,
@@ -278,6 +298,8 @@ def screen(
         err.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(code=2) from None
 
+    from ssbml.io import shorten
+
     _print_top(console, result, top)
     if len(result.rejected):
         err.print(
@@ -285,7 +307,8 @@ def screen(
             f"(listed in {result.out_dir / 'rejected.csv'}):"
         )
         for r in result.rejected.head(10).itertuples():
-            err.print(f"  row {r.row}: {r.input!r}: {r.reason}", highlight=False)
+            err.print(f"  row {r.row}: {shorten(r.input)}: {r.reason}", highlight=False,
+                      markup=False)
     rc = result.rejected_candidates
     if rc is not None and len(rc):
         counts = ", ".join(f"{n} {rule}" for rule, n in rc["rule"].value_counts().items())

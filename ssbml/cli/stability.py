@@ -12,6 +12,8 @@ from typing import Any
 
 import typer
 
+from ssbml.cli.options import number
+
 DEFAULT_ELECTRODES = ("Li", "LiCoO2")
 
 
@@ -30,11 +32,14 @@ def _clean(value):
 def _stability_model(models_dir: Path) -> Any | None:
     """The shipped stability model of ``models_dir``, loaded (and hash-checked) once
     per process; None when it is not shipped."""
-    from ssbml.models.store import ModelNotFoundError, load_model
+    from ssbml.models.store import ModelIntegrityError, ModelNotFoundError, load_model
 
     try:
         return load_model("stability", models_dir=models_dir)
     except ModelNotFoundError:
+        return None
+    except ModelIntegrityError as exc:  # tampered or untrusted: never unpickled
+        typer.echo(f"warning: {exc}; learned stability numbers skipped", err=True)
         return None
 
 
@@ -296,6 +301,7 @@ def stability(
         "--rel-tol",
         min=0.0,
         max=0.99,
+        callback=number(lo=0.0, hi=0.99),
         help="Li exchange (fraction of the composition's Li) still counted as none",
     ),
     exclude_phase: list[str] = typer.Option(

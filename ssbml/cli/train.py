@@ -13,6 +13,8 @@ from pathlib import Path
 
 import typer
 
+from ssbml.cli.options import TRACK_FALLBACK_HELP, tracking_uri_or_exit
+
 app = typer.Typer(help="Train models (tracked with mlflow).", no_args_is_help=True)
 
 
@@ -26,6 +28,7 @@ def conductivity(
         None, "--user-data", help="extra user data set(s) (ssbml.data.user), repeatable"
     ),
     tracking_uri: str = typer.Option(None, "--tracking-uri", help="mlflow tracking URI"),
+    track_fallback: str = typer.Option(None, "--track-fallback", help=TRACK_FALLBACK_HELP),
     experiment: str = typer.Option("ssbml-conductivity", "--experiment", help="mlflow experiment"),
     register: bool = typer.Option(
         True, "--register/--no-register", help="register benchmark models (alias champion)"
@@ -51,6 +54,7 @@ def conductivity(
             raise typer.Exit(code=2) from exc
     if user_data:
         cfg.user_data = [*cfg.user_data, *user_data]
+    tracking_uri = tracking_uri_or_exit(tracking_uri, track_fallback, hint=None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = run_training(cfg, tracking_uri=tracking_uri, experiment=experiment,
@@ -69,6 +73,7 @@ def conductivity(
 @app.command("conductivity-temperature")
 def conductivity_temperature(
     tracking_uri: str = typer.Option(None, "--tracking-uri", help="mlflow tracking URI"),
+    track_fallback: str = typer.Option(None, "--track-fallback", help=TRACK_FALLBACK_HELP),
     experiment: str = typer.Option(
         "ssbml-conductivity-temperature", "--experiment", help="mlflow experiment"
     ),
@@ -81,6 +86,7 @@ def conductivity_temperature(
 
     from ssbml.models.experiment import run_temperature_training
 
+    tracking_uri = tracking_uri_or_exit(tracking_uri, track_fallback, hint=None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = run_temperature_training(

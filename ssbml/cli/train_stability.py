@@ -13,9 +13,12 @@ from pathlib import Path
 
 import typer
 
+from ssbml.cli.options import TRACK_FALLBACK_HELP, tracking_uri_or_exit
+
 
 def stability(
     tracking_uri: str = typer.Option(None, "--tracking-uri", help="mlflow tracking URI"),
+    track_fallback: str = typer.Option(None, "--track-fallback", help=TRACK_FALLBACK_HELP),
     as_json: bool = typer.Option(False, "--json", help="print metrics as JSON"),
     ship: bool = typer.Option(
         False, "--ship/--no-ship", help="write models/stability.joblib and the manifest entry"
@@ -37,6 +40,7 @@ def stability(
 
     from ssbml.stability.learned import TARGETS, save_stability_model, train_stability_model
 
+    tracking_uri = tracking_uri_or_exit(tracking_uri, track_fallback, hint=None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:

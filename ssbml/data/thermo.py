@@ -23,7 +23,6 @@ parsing the registry file only when it is absent. Derived from Materials Project
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, lru_cache
@@ -160,10 +159,9 @@ def _load_cached(path: str, sha256: str) -> pd.DataFrame:
     if file_sha256(Path(path)) != sha256:  # fetch() verified it; guard against a swap
         raise ValueError(f"{path} changed while loading; expected sha256 {sha256}")
     table = _parse_table(Path(path))
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cached.with_suffix(f".{os.getpid()}.tmp")
-    table.to_parquet(tmp, index=False)
-    os.replace(tmp, cached)  # atomic: parallel workers never read a half-written file
+    from ssbml.io import atomic_write_parquet
+
+    atomic_write_parquet(table, cached)  # parallel workers never read a half-written file
     return table
 
 

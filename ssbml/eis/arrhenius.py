@@ -214,7 +214,11 @@ def read_arrhenius_table(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
     (log10 S/cm). Returns (T in K, sigma in S/cm); errors name the row and field."""
     import pandas as pd
 
-    df = pd.read_csv(path, comment="#")
+    try:
+        df = pd.read_csv(path, comment="#")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise EISInputError(f"{path}: not a readable CSV table ({str(exc).strip()[:120]})"
+                            ) from None
     cols = _column_names(df.columns)
     t_col = next((cols[c] for c in _T_K if c in cols), None)
     c_col = next((cols[c] for c in _T_C if c in cols), None)
@@ -234,7 +238,14 @@ def read_arrhenius_table(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
                                 f"{df[col].iloc[bad[0]]!r} is not a number")
         out.append(v)
     T = out[0] if t_col is not None else out[0] + 273.15
-    sigma = out[1] if s_col is not None else 10.0 ** out[1]
+    with np.errstate(over="ignore"):
+        sigma = out[1] if s_col is not None else 10.0 ** out[1]
+    for values, col, what in ((T, t_col or c_col, "a temperature above 0 K"),
+                              (sigma, s_col or l_col, "a conductivity > 0 S/cm")):
+        bad = np.flatnonzero(~(np.isfinite(values) & (values > 0)))
+        if bad.size:
+            raise EISInputError(f"{path}: row {bad[0] + 1} field {col} = "
+                                f"{df[col].iloc[bad[0]]!r} is not {what}")
     return T, sigma
 
 
@@ -260,7 +271,11 @@ def fit_json_points(data: object, kind: str = "total",
         if sigma is None:
             raise EISInputError(f"{where} entry {i} field {key} is missing: fit with the pellet "
                                 "geometry (--thickness-mm and --area-cm2 or --diameter-mm)")
-        if not (isinstance(sigma, int | float) and sigma > 0 and math.isfinite(sigma)):
-            raise EISInputError(f"{where} entry {i} field {key} = {sigma!r}: must be > 0 S/cm")
+        if isinstance(sigma, bool) or not (isinstance(sigma, int | float) and sigma > 0
+                                           and math.isfinite(sigma)):
+            from ssbml.io import shorten
+
+            raise EISInputError(f"{where} entry {i} field {key} = {shorten(sigma)}: must be "
+                                "> 0 S/cm")
         out.append((obj, T, sigma))
     return out

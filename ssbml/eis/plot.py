@@ -58,7 +58,9 @@ def plot_nyquist(fit: CircuitFit, path: str | Path, title: str | None = None) ->
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     path = Path(path)
-    fig.savefig(path, dpi=120)
+    from ssbml.io import atomic_savefig
+
+    atomic_savefig(fig, path, dpi=120)
     plt.close(fig)
     return path
 
@@ -90,6 +92,8 @@ def plot_arrhenius(fit: ArrheniusFit, path: str | Path, title: str | None = None
     top.set_xlabel("T (\u00b0C)")
     fig.tight_layout()
     path = Path(path)
-    fig.savefig(path, dpi=120)
+    from ssbml.io import atomic_savefig
+
+    atomic_savefig(fig, path, dpi=120)
     plt.close(fig)
     return path

@@ -16,6 +16,7 @@ import numpy as np
 from ssbml.eis.arrhenius import K_B_EV
 from ssbml.eis.circuits import compile_circuit
 from ssbml.eis.spectrum import Spectrum
+from ssbml.io import atomic_write_text
 
 __all__ = [
     "K_B_EV",
@@ -156,9 +157,9 @@ def write_examples(folder: str | Path, seed: int = 7) -> list[Path]:
     truth_rows.append({"file": "li_symmetric_25C.csv", "temperature_K": 298.15,
                        "R_bulk_ohm": Rb, "R_gb_ohm": Rgb, "R_interface_ohm": Rint,
                        "asr_ohm_cm2": t["asr_ohm_cm2"]})
-    (folder / "truth.json").write_text(json.dumps(
+    atomic_write_text(json.dumps(
         {"composition": EXAMPLE_COMPOSITION, **t, "C_bulk_F": C_bulk, "spectra": truth_rows},
-        indent=2))
+        indent=2), folder / "truth.json")
     written.append(folder / "truth.json")
     return written
 
@@ -167,5 +168,5 @@ def _write_csv(path: Path, spec: Spectrum, comment: str) -> Path:
     lines = [f"# {comment}", "frequency_Hz,Z'_ohm,-Z''_ohm"]
     lines += [f"{fr:.6g},{z.real:.6g},{-z.imag:.6g}"
               for fr, z in zip(spec.frequency_Hz, spec.Z_ohm, strict=True)]
-    path.write_text("\n".join(lines) + "\n")
+    atomic_write_text("\n".join(lines) + "\n", path)
     return path

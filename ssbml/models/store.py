@@ -8,6 +8,15 @@ repository's top-level ``models/`` folder; ``$SSBML_MODELS_DIR`` overrides both.
 The manifest records, for every model, its file, sha256, size, metrics, the sha256 of
 the training data sets and the library versions it was trained with. :func:`load_model`
 hashes the file and refuses to unpickle it if the hash differs from the manifest.
+
+Unpickling runs code, and a models folder (``--models-dir``, ``$SSBML_MODELS_DIR``)
+brings its own manifest, so a matching hash alone proves nothing about where a file
+came from. :func:`load_model` therefore also requires the sha256 to be in a *trusted*
+manifest: the repository's shipped ``models/manifest.json``, or the trust list of this
+installation (``$SSBML_TRUSTED_MODELS``, default ``<user config dir>/ssbml/
+trusted_models.json``), to which :func:`save_model` adds every model this machine
+trains. Anything else is refused (:class:`UntrustedModelError`) unless the caller
+passes ``trust=True`` (the CLI's ``--trust-model``, or ``SSBML_TRUST_MODEL=1``).
 """
 
 from __future__ import annotations
@@ -24,15 +33,21 @@ __all__ = [
     "MANIFEST",
     "ModelIntegrityError",
     "ModelNotFoundError",
+    "UntrustedModelError",
     "default_models_dir",
     "load_model",
     "read_manifest",
     "save_model",
     "shipped_file",
+    "trust_model_file",
+    "trust_store_path",
+    "trusted_hashes",
 ]
 
 MANIFEST = "manifest.json"
 ENV_MODELS_DIR = "SSBML_MODELS_DIR"
+ENV_TRUST = "SSBML_TRUST_MODEL"
+ENV_TRUST_STORE = "SSBML_TRUSTED_MODELS"
 
 
 class ModelNotFoundError(FileNotFoundError):
@@ -55,6 +70,66 @@ def _packaged_dir() -> Path | None:
         return None
     # wheels are installed unpacked, so the resource is a real folder on disk
     return Path(str(folder))
+
+
+class UntrustedModelError(ModelIntegrityError):
+    """A model file whose sha256 is in no trusted manifest (refused before unpickling)."""
+
+
+def _shipped_manifest_path() -> Path:
+    """The manifest that ships with this installation (wheel package data, else the
+    checkout's ``models/``), never one named by ``$SSBML_MODELS_DIR``."""
+    packaged = _packaged_dir()
+    if packaged is not None:
+        return packaged / MANIFEST
+    import ssbml
+
+    return Path(ssbml.__file__).resolve().parents[1] / "models" / MANIFEST
+
+
+def trust_store_path() -> Path:
+    """This installation's list of trusted model sha256s (``$SSBML_TRUSTED_MODELS`` or
+    ``<user config dir>/ssbml/trusted_models.json``)."""
+    env = os.environ.get(ENV_TRUST_STORE)
+    if env:
+        return Path(env).expanduser()
+    import platformdirs
+
+    return Path(platformdirs.user_config_dir("ssbml")) / "trusted_models.json"
+
+
+def _read_json(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def trusted_hashes() -> set[str]:
+    """sha256s of the shipped manifest and of this installation's trust list."""
+    shipped = _read_json(_shipped_manifest_path()).get("models", {})
+    out = {e.get("sha256") for e in shipped.values() if isinstance(e, dict)}
+    out |= set(_read_json(trust_store_path()).get("sha256", {}))
+    return {h for h in out if isinstance(h, str)}
+
+
+def trust_model_file(path: Path, sha256: str) -> None:
+    """Add ``sha256`` (of model file ``path``) to this installation's trust list."""
+    from filelock import FileLock
+
+    from ssbml.io import atomic_write_text
+
+    store = trust_store_path()
+    store.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(str(store) + ".lock", timeout=30):
+        data = _read_json(store)
+        data.setdefault("sha256", {})[sha256] = str(Path(path).resolve())
+        atomic_write_text(json.dumps(data, indent=2, sort_keys=True) + "\n", store)
+
+
+def _trust_from_env() -> bool:
+    return os.environ.get(ENV_TRUST, "").strip().lower() in ("1", "true", "yes")
 
 
 def default_models_dir() -> Path:
@@ -109,18 +184,30 @@ def save_model(
 ) -> Path:
     """Write ``model`` to ``<models_dir>/<name>.joblib`` (compressed) and record it in the
     manifest (sha256, size, metrics, training data sha256, library versions)."""
-    import joblib
+    from filelock import FileLock
 
-    from ssbml.tracking.runs import data_hashes, library_versions
+    from ssbml.io import atomic_joblib_dump
 
     folder = Path(models_dir or default_models_dir())
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.joblib"
-    joblib.dump(model, path, compress=("xz", 3))
+    atomic_joblib_dump(model, path, compress=("xz", 3))
+    with FileLock(str(folder / f".{MANIFEST}.lock"), timeout=60):
+        return _record(model, name, path, folder, metrics, data_names, description, extra)
+
+
+def _record(model: Any, name: str, path: Path, folder: Path, metrics: dict[str, float] | None,
+            data_names: tuple[str, ...], description: str, extra: dict[str, Any] | None) -> Path:
+    """Add ``path`` to the manifest of ``folder`` (under its lock) and the trust list."""
+    from ssbml.io import atomic_write_text
+    from ssbml.tracking.runs import data_hashes, library_versions
+
     manifest = read_manifest(folder)
+    digest = file_sha256(path)
+    trust_model_file(path, digest)
     manifest.setdefault("models", {})[name] = {
         "file": path.name,
-        "sha256": file_sha256(path),
+        "sha256": digest,
         "size_bytes": path.stat().st_size,
         "class": f"{type(model).__module__}.{type(model).__qualname__}",
         "description": description,
@@ -130,13 +217,15 @@ def save_model(
         "library_versions": library_versions(),
         **(extra or {}),
     }
-    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    atomic_write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", folder / MANIFEST)
     return path
 
 
-def load_model(name: str, models_dir: Path | None = None) -> Any:
+def load_model(name: str, models_dir: Path | None = None, *, trust: bool | None = None) -> Any:
     """Load a shipped model by name (``conductivity``, ``conductivity-temperature``)
-    after checking its sha256 against the manifest; refuses a mismatch."""
+    after checking its sha256 against the folder's manifest (refuses a mismatch) and
+    against the trusted manifests (refuses an unknown file unless ``trust``; ``None``
+    reads ``$SSBML_TRUST_MODEL``)."""
     import joblib
 
     folder = Path(models_dir or default_models_dir())
@@ -157,5 +246,13 @@ def load_model(name: str, models_dir: Path | None = None) -> Any:
         raise ModelIntegrityError(
             f"refusing to load {path}: sha256 {actual} does not match the manifest's "
             f"{entry['sha256']}"
+        )
+    if trust is None:
+        trust = _trust_from_env()
+    if not trust and actual not in trusted_hashes():
+        raise UntrustedModelError(
+            f"refusing to unpickle {path}: its sha256 {actual[:16]}... is in no trusted "
+            f"manifest (the shipped models/{MANIFEST} or {trust_store_path()}); pass "
+            "--trust-model (or set SSBML_TRUST_MODEL=1) only if you trust its origin"
         )
     return joblib.load(path)

@@ -17,11 +17,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from ssbml.io import atomic_write_parquet, atomic_write_text
 
 __all__ = ["ChunkStore", "RunMismatchError", "atomic_write_parquet", "fingerprint"]
 
@@ -33,50 +34,6 @@ class RunMismatchError(RuntimeError):
 def fingerprint(spec: dict[str, Any]) -> str:
     """sha256 of a run's parameters (JSON, sorted keys)."""
     return hashlib.sha256(json.dumps(spec, sort_keys=True, default=str).encode()).hexdigest()
-
-
-def _umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-_FILE_MODE = 0o666 & ~_umask()
-"""Mode of written files: what ``open()`` would give (0644 under the usual umask 022);
-``mkstemp`` alone would leave the temporary file's 0600."""
-
-
-def atomic_write_parquet(df: pd.DataFrame, path: Path) -> None:
-    """Write ``df`` to ``path`` so that readers only ever see the complete file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    os.close(fd)
-    try:
-        df.to_parquet(tmp, index=False)
-        os.chmod(tmp, _FILE_MODE)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def atomic_write_bytes(data: bytes, path: Path) -> None:
-    """Write bytes atomically (temporary file in the same folder, then rename)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.chmod(tmp, _FILE_MODE)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def atomic_write_text(text: str, path: Path) -> None:
-    """Write UTF-8 text atomically (temporary file in the same folder, then rename)."""
-    atomic_write_bytes(text.encode("utf-8"), path)
 
 
 def _alive(pid: int) -> bool:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ssbml.screening.chunks import atomic_write_bytes, atomic_write_text
+from ssbml.io import atomic_write_bytes, atomic_write_text
 from ssbml.screening.rank import STABILITY_OBJECTIVES, RankingCriteria
 from ssbml.stability.sources import SOURCE_MEANING
 

@@ -19,8 +19,9 @@ import numpy as np
 import pandas as pd
 
 from ssbml.composition import ElementFractions
+from ssbml.io import atomic_write_csv, atomic_write_parquet, atomic_write_text, shorten
 from ssbml.screening.candidates import Candidates, generate_doped
-from ssbml.screening.chunks import ChunkStore, atomic_write_parquet, atomic_write_text
+from ssbml.screening.chunks import ChunkStore
 from ssbml.screening.rank import RankingCriteria, rank_candidates
 
 __all__ = [
@@ -128,7 +129,8 @@ def read_candidate_file(path: str | Path) -> tuple[Candidates, pd.DataFrame]:
             raise CandidateFileError(f"candidate file {path} is empty") from None
     if "composition" not in df.columns:
         raise CandidateFileError(
-            f"candidate file {path} has no 'composition' column (columns: {list(df.columns)})"
+            f"candidate file {path} has no 'composition' column (columns: "
+            f"{shorten(', '.join(map(str, df.columns)))})"
         )
     if df.empty:
         raise CandidateFileError(f"candidate file {path} has a header but no rows")
@@ -340,9 +342,9 @@ def screen_candidates(
     store = ChunkStore(out_dir, fingerprint_spec, n_chunks)
     todo = store.open()
     if len(rejected):
-        rejected.to_csv(out_dir / "rejected.csv", index=False)
+        atomic_write_csv(rejected, out_dir / "rejected.csv")
     if rejected_candidates is not None and len(rejected_candidates):
-        rejected_candidates.to_csv(out_dir / "rejected_candidates.csv", index=False)
+        atomic_write_csv(rejected_candidates, out_dir / "rejected_candidates.csv")
 
     bar = None
     if progress and todo:
@@ -470,7 +472,7 @@ def _write_table(table: pd.DataFrame, path: Path) -> None:
     if path.suffix.lower() in (".parquet", ".pq"):
         atomic_write_parquet(table, path)
     elif path.suffix.lower() == ".csv":
-        atomic_write_text(table.to_csv(index=False), path)
+        atomic_write_csv(table, path)
     else:
         raise ValueError(f"output must end in .parquet or .csv, got {path.name}")
 

@@ -21,7 +21,6 @@ version.
 from __future__ import annotations
 
 import hashlib
-import os
 import warnings
 from collections.abc import Iterable, Sequence
 from functools import cache
@@ -231,10 +230,9 @@ def load_labels(*, n_jobs: int = 1, use_cache: bool = True, verbose: int = 0) ->
     if use_cache and path.is_file():
         return pd.read_parquet(path)
     labels = compute_labels(n_jobs=n_jobs, verbose=verbose)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    labels.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    from ssbml.io import atomic_write_parquet
+
+    atomic_write_parquet(labels, path)
     return labels
 
 

@@ -69,7 +69,8 @@ def plot_windows(
         ax.text(1.02, 0.0, "orange, *: not in the\nreference table; window\nof its equilibrium\n"
                 "decomposition", transform=ax.transAxes, ha="left", va="bottom", fontsize=7)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=150)
+    from ssbml.io import atomic_savefig
+
+    atomic_savefig(fig, path, dpi=150)
     plt.close(fig)
     return path

@@ -58,8 +58,9 @@ def comparison_plot(table: pd.DataFrame, metric: str, path: Path, *, title: str 
     t["label"] = t["run_name"].astype(str) + " (" + t["run_id"] + ")"
     fig = bar_chart(t, "label", metric, title=title or f"runs by {metric}", xlabel=metric)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
+    from ssbml.io import atomic_savefig
+
+    atomic_savefig(fig, path)
     import matplotlib.pyplot as plt
 
     plt.close(fig)

@@ -13,12 +13,14 @@ from typing import Any
 import pandas as pd
 
 __all__ = [
+    "TrackingUnreachableError",
     "default_tracking_uri",
     "library_versions",
     "log_dataframe_artifact",
     "log_dataset",
     "log_figure",
     "log_sklearn_model",
+    "probe_tracking_uri",
     "promote_champion",
     "resolve_tracking_uri",
     "standard_tags",
@@ -65,6 +67,74 @@ def _ensure_experiment(name: str, tracking_uri: str) -> None:
     folder = user_tracking_dir() / ARTIFACTS
     folder.mkdir(parents=True, exist_ok=True)
     mlflow.create_experiment(name, artifact_location=folder.as_uri())
+
+
+class TrackingUnreachableError(RuntimeError):
+    """The tracking URI cannot be used (server does not answer, folder missing)."""
+
+    def __init__(self, uri: str, detail: str, cause: str = "") -> None:
+        self.uri = uri
+        self.detail = detail
+        self.cause = cause
+        super().__init__(detail + (f" ({cause})" if cause else ""))
+
+
+PROBE_TIMEOUT_S = 2.0
+"""Seconds one probe of an HTTP tracking server may take (two attempts are made)."""
+_BOUNDED_HTTP = {"MLFLOW_HTTP_REQUEST_MAX_RETRIES": "3", "MLFLOW_HTTP_REQUEST_TIMEOUT": "30"}
+
+
+def probe_tracking_uri(uri: str | None = None, *, timeout_s: float = PROBE_TIMEOUT_S,
+                       attempts: int = 2) -> str:
+    """Check that the tracking URI can be used before any work starts; return it.
+
+    ``http(s)://``: the server must answer an HTTP request within ``timeout_s`` (any
+    HTTP status counts as an answer), at most ``attempts`` tries; mlflow's own retries
+    are then bounded (``MLFLOW_HTTP_REQUEST_MAX_RETRIES`` 3, timeout 30 s, unless set).
+    ``sqlite:///`` and file stores: the folder must exist and be writable. Other
+    schemes are not probed. Raises :class:`TrackingUnreachableError`.
+    """
+    import time
+    import urllib.error
+    import urllib.request
+    from urllib.parse import urlparse
+
+    uri = resolve_tracking_uri(uri)
+    parsed = urlparse(uri)
+    scheme = parsed.scheme.lower()
+    if scheme in ("http", "https"):
+        for key, value in _BOUNDED_HTTP.items():
+            os.environ.setdefault(key, value)
+        url = uri.rstrip("/") + "/api/2.0/mlflow/experiments/search?max_results=1"
+        reason = "no answer"
+        for attempt in range(max(1, attempts)):
+            try:
+                with urllib.request.urlopen(url, timeout=timeout_s):
+                    return uri
+            except urllib.error.HTTPError:
+                return uri  # the server answered (auth or API errors surface later)
+            except (urllib.error.URLError, OSError, ValueError) as exc:
+                reason = str(getattr(exc, "reason", exc)) or type(exc).__name__
+            if attempt + 1 < attempts:
+                time.sleep(0.2)
+        raise TrackingUnreachableError(uri, f"tracking server {uri} unreachable", reason)
+    if scheme == "sqlite":
+        db = uri[len("sqlite:///"):] if uri.startswith("sqlite:///") else ""
+        if db in ("", ":memory:"):
+            return uri
+        folder = Path(db).expanduser().parent
+    elif scheme in ("", "file"):
+        folder = Path(parsed.path if scheme == "file" else uri).expanduser()
+        folder = folder if folder.is_dir() else folder.parent
+    else:
+        return uri
+    if not folder.is_dir():
+        raise TrackingUnreachableError(uri, f"tracking store {uri}: folder {folder} does not "
+                                       "exist")
+    if not os.access(folder, os.W_OK):
+        raise TrackingUnreachableError(uri, f"tracking store {uri}: folder {folder} is not "
+                                       "writable")
+    return uri
 
 
 def library_versions() -> dict[str, str]:
