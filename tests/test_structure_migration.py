@@ -191,3 +191,22 @@ def test_featurizer_caches_and_degrades(mirror, tmp_path, monkeypatch):
     assert again[0, names.index("volume_per_atom_A3")] == 123.0
     assert again[0, names.index("bvse_barrier_3D_eV")] == row["bvse_barrier_3D_eV"]
     assert any("Adams" in c for c in feat.citations())
+
+
+def test_vectorized_percolation_matches_bvlain(mirror):
+    from bvlain import Lain
+
+    from ssbml.data.structures import obelix_structure
+    from ssbml.structure.bvse import _lain_class, prepare_structure
+
+    work, _ = prepare_structure(obelix_structure(DISORDERED), DISORDERED)
+    results = []
+    for cls in (Lain, _lain_class()):
+        calc = cls(verbose=False)
+        calc.read_structure(work, oxi_check=False)
+        calc.bvse_distribution(mobile_ion="Li1+", resolution=0.35)
+        energies = calc.percolation_barriers(encut=5.0)
+        calc.void_distribution(mobile_ion="Li1+", resolution=0.35)
+        results.append((energies, calc.percolation_radii()))
+    assert results[0] == results[1]
+    assert results[1][0]["E_1D"] < results[1][0]["E_3D"]  # beta-Li3PS4: 1D path first
