@@ -9,18 +9,22 @@ the *percolation radius* (Angstrom) is the largest free sphere (hard-sphere fram
 with Shannon radii) that can travel the same way, i.e. the bottleneck size.
 Calculations are done by the bvlain library (https://github.com/dembart/BVlain).
 
-bvlain needs an ordered structure with integer oxidation states. This module supplies
+bvlain needs an ordered structure with oxidation states (integer for the anions, whose
+BVSE parameters are tabulated by charge). This module supplies
 one and says how:
 
-- ``structure_model``: ``"ordered"`` (as given), or ``"majority-occupancy approximant"``
-  for a structure with partial occupancies: each site keeps its majority species (sites
-  whose total occupancy is below 0.5 are dropped, sites closer than 0.5 Angstrom merged).
-  Li sites only matter for the Li sublattice, which is always taken from the input
-  structure itself (with its occupancies); the framework is what sets the BVSE.
+- ``structure_model``: ``"ordered"`` (as given); for a structure with partial
+  occupancies ``"occupancy-weighted framework"`` (default, :func:`weighted_framework`:
+  each site's cations become one ion whose charge is the occupancy-weighted sum, the
+  majority anion is kept per site) or ``"majority-occupancy approximant"``
+  (:func:`majority_approximant`: each site keeps its majority species). The Li
+  sublattice is always taken from the input structure itself (with its occupancies);
+  the Li-free framework is what sets the BVSE.
 - ``oxidation_method``: ``"from the structure file"``, ``"bond valence"`` (pymatgen
-  BVAnalyzer, ordered structures) or ``"composition"`` (pymatgen ``oxi_state_guesses``
-  on the cell composition, one integer state per element; used for disordered
-  structures and when bond valence fails).
+  BVAnalyzer, ordered structures) or ``"composition"`` (one integer state per element:
+  pymatgen ``oxi_state_guesses`` for integer cell compositions, else
+  :func:`fractional_oxidation_states`; used for disordered structures and when bond
+  valence fails).
 
 Inputs that cannot be handled (no Li site, no integer valence assignment, an anion
 without Li+ BVSE parameters) raise :class:`MigrationInputError`, a one-line message.
@@ -505,6 +509,13 @@ def migration_report(
             source, f"bvlain BVSE failed ({type(err).__name__}: {err})"
         ) from None
     notes = list(info["notes"])
+    # bvlain's Shannon radii need integer charges: give every framework ion its element's
+    # integer state (occupancy-weighted charges are for the Coulomb term only)
+    integer = {el: int(round(q)) for el, q in info["oxidation_states"].items()}
+    charges = calc.atoms_copy.get_array("oxi_states")
+    calc.atoms_copy.set_array("oxi_states", np.array(
+        [integer.get(sym, int(round(q))) for sym, q in
+         zip(calc.atoms_copy.get_chemical_symbols(), charges, strict=True)], dtype=float))
     try:
         with _quiet():
             calc.void_distribution(mobile_ion=settings["mobile_ion"],
