@@ -33,6 +33,12 @@ from ssbml.structure.descriptors import FEATURE_NAMES
 from ssbml.structure.model import StructureAwareModel, WithDescriptors, attach_descriptors
 
 CONFIG = "experiments/obelix-vote3-hgbl1-lv.toml"
+_BVSE = tuple(c for c in FEATURE_NAMES if c.startswith(("bvse_", "percolation_")))
+COLUMN_SETS = {
+    "all": FEATURE_NAMES,
+    "bvse": _BVSE,
+    "no-bvse": tuple(c for c in FEATURE_NAMES if c not in _BVSE),
+}
 
 
 def _mae(y: np.ndarray, p: np.ndarray) -> float:
@@ -44,6 +50,8 @@ def main() -> None:
     parser.add_argument("--descriptors", required=True)
     parser.add_argument("--config", default=CONFIG)
     parser.add_argument("--out", default="/tmp/structure_conductivity_predictions.csv")
+    parser.add_argument("--columns", choices=sorted(COLUMN_SETS), default="all",
+                        help="descriptor columns used by the structure model (ablation)")
     args = parser.parse_args()
     start = time.perf_counter()
     cfg = load_config(args.config)
@@ -58,7 +66,8 @@ def main() -> None:
 
     comp = build_model(cfg)
     struct = ConductivityModel(
-        featurizer=WithDescriptors(make_featurizer_by_name(cfg.features)),
+        featurizer=WithDescriptors(make_featurizer_by_name(cfg.features),
+                                   columns=COLUMN_SETS[args.columns]),
         regressor=make_regressor(cfg.regressor, cfg.params, random_state=cfg.seed),
         n_splits=cfg.n_splits, random_state=cfg.seed,
     )
@@ -72,7 +81,7 @@ def main() -> None:
     oof_s = model.structure_model_.oof_predictions_
     oof_c = model.composition_model_.oof_predictions_
     result = {
-        "config": args.config,
+        "config": args.config, "columns": args.columns,
         "train_rows": len(train_x), "train_rows_with_structure": int(in_train.sum()),
         "test_rows": len(test_x), "test_rows_with_structure": int(has.sum()),
         "test_censored_with_structure": int(test_x.loc[has, "censored"].sum()),

@@ -47,15 +47,23 @@ class WithDescriptors(TransformerMixin, BaseEstimator):
     """``base`` composition features followed by the structure descriptor columns of
     the input DataFrame (NaN where a row has no structure; trees route NaN natively)."""
 
-    def __init__(self, base: TransformerMixin | None = None) -> None:
+    def __init__(self, base: TransformerMixin | None = None,
+                 columns: tuple[str, ...] | None = None) -> None:
         self.base = base
+        self.columns = columns
 
-    @staticmethod
-    def _check(X: object) -> pd.DataFrame:
+    def _columns(self) -> list[str]:
+        cols = list(self.columns) if self.columns is not None else list(FEATURE_NAMES)
+        unknown = sorted(set(cols) - set(FEATURE_NAMES))
+        if unknown:
+            raise ValueError(f"unknown descriptor column(s) {unknown}")
+        return cols
+
+    def _check(self, X: object) -> pd.DataFrame:
         if not isinstance(X, pd.DataFrame):
             raise ValueError("the structure-aware featurizer needs a DataFrame with "
-                             f"'composition' and the descriptor columns {list(FEATURE_NAMES)}")
-        missing = [c for c in ("composition", *FEATURE_NAMES) if c not in X.columns]
+                             f"'composition' and the descriptor columns {self._columns()}")
+        missing = [c for c in ("composition", *self._columns()) if c not in X.columns]
         if missing:
             raise ValueError(f"input DataFrame lacks column(s) {missing} (see "
                              "ssbml.structure.model.attach_descriptors)")
@@ -74,13 +82,13 @@ class WithDescriptors(TransformerMixin, BaseEstimator):
         from ssbml.models.featurizers import concat_features
 
         X = self._check(X)
-        s = X[list(FEATURE_NAMES)].apply(pd.to_numeric, errors="coerce").astype(float)
+        s = X[self._columns()].apply(pd.to_numeric, errors="coerce").astype(float)
         return concat_features(self.base_, X[["composition"]], s)
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         from ssbml.models.featurizers import concat_feature_names
 
-        return concat_feature_names(self.base_, FEATURE_NAMES)
+        return concat_feature_names(self.base_, self._columns())
 
 
 class StructureAwareModel(RegressorMixin, BaseEstimator):
