@@ -332,15 +332,26 @@ def prepare_structure(
             info["oxidation_method"] = "bond valence"
             info["structure_model"] = "ordered"
             mixed = sorted(el for el, q in by_el.items() if len(q) > 1)
-            if mixed:
-                info["notes"].append(f"bond valence gives mixed valence for {', '.join(mixed)}")
             info["oxidation_states"] = {
                 el: float(np.mean(sorted(q))) for el, q in sorted(by_el.items())
             }
+            if mixed:
+                # on slightly displaced (e.g. noise-randomized) positions bond valence can
+                # split one element over two states; prefer a composition assignment then
+                try:
+                    states = _composition_states(structure, source)
+                    del info["oxidation_method"], info["structure_model"]
+                    info["notes"].append(
+                        f"bond valence gave mixed valence for {', '.join(mixed)}; used the "
+                        "composition")
+                except MigrationInputError:
+                    info["notes"].append(
+                        f"bond valence gives mixed valence for {', '.join(mixed)}")
         except ValueError:
             info["notes"].append("bond valence found no valences; used the composition")
     if states is None and "oxidation_method" not in info:
         states = _composition_states(structure, source)
+    if states is not None and "oxidation_method" not in info:
         info["oxidation_method"] = "composition"
     if states is not None:
         missing = sorted(_symbols(plain) - set(states))

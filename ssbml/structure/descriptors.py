@@ -47,7 +47,7 @@ __all__ = [
     "structure_hash",
 ]
 
-CACHE_VERSION = "2"
+CACHE_VERSION = "3"
 
 BVSE_ADAMS_RAO = (
     "@article{AdamsRao2011, author = {Adams, Stefan and Rao, R. Prasada}, title = {High "
