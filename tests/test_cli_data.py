@@ -63,4 +63,6 @@ def test_fetch_offline_missing_exits_nonzero(tmp_path, monkeypatch):
 def test_fetch_all_verifies(mirror):
     result = runner.invoke(app, ["data", "fetch"], terminal_width=200)
     assert result.exit_code == 0, result.output
-    assert result.output.count("sha256 verified") == 5
+    from ssbml.data.registry import DATASETS
+
+    assert result.output.count("sha256 verified") == len(DATASETS) == 6

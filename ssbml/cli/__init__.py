@@ -11,6 +11,7 @@ import typer
 from ssbml.cli import compare as _compare
 from ssbml.cli import data as _data
 from ssbml.cli import eis as _eis
+from ssbml.cli import migration as _migration
 from ssbml.cli import predict as _predict
 from ssbml.cli import screen as _screen
 from ssbml.cli import stability as _stability
@@ -35,6 +36,7 @@ _train.app.command("stability")(_train_stability.stability)
 app.add_typer(_train.app, name="train")
 app.add_typer(_predict.app, name="predict")
 app.command("compare")(_compare.compare)
+app.command("migration")(_migration.migration)
 
 
 def main() -> None:

@@ -38,6 +38,7 @@ def list_datasets() -> None:
 _LOADERS = {
     "obelix": ("ssbml.data.conductivity", "load_obelix"),
     "liverpool": ("ssbml.data.conductivity", "load_liverpool"),
+    "obelix-cifs": ("ssbml.data.structures", "obelix_structure_index"),
 }
 
 

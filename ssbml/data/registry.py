@@ -93,6 +93,20 @@ DATASETS: dict[str, Dataset] = {
             citation=OBELIX_CITATION,
         ),
         Dataset(
+            name="obelix-cifs",
+            path="obelix/all_cifs.tar.gz",
+            url="https://raw.githubusercontent.com/NRC-Mila/OBELiX/main/data/downloads/all_cifs.tar.gz",
+            sha256="bfa2a3c92e3b8ca1b9859992e686c9e19f98924e7ff369c05db7006548217d49",
+            rows=321,
+            description=(
+                "OBELiX crystal structures: one all_randomized_cifs/<ID>.cif per OBELiX ID "
+                "for 321 of the 599 entries (noise-randomized positions, many partial "
+                "occupancies); read with ssbml.data.structures"
+            ),
+            license="CC BY 4.0",
+            citation=OBELIX_CITATION,
+        ),
+        Dataset(
             name="liverpool",
             path="liverpool/LiIonDatabase.csv",
             url="https://raw.githubusercontent.com/NRC-Mila/OBELiX/main/data/misc/LiIonDatabase.csv",

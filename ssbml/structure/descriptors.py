@@ -1,0 +1,299 @@
+"""Structure descriptors of Li-ion conductors as a scikit-learn featurizer.
+
+For each crystal structure (pymatgen ``Structure``): BVSE Li+ percolation barriers (eV)
+and percolation radii = bottleneck sizes (Angstrom) from :mod:`ssbml.structure.bvse`,
+the Li sublattice (Li-Li site distances in Angstrom, Li per Angstrom^3, Li site
+occupancy), the free volume (fraction of the cell outside Shannon-radius spheres of
+all ions, occupancy-weighted) and volume per atom, and the anion framework (volume per
+anion in Angstrom^3, anion fractions O, S, halide, N, other).
+
+Each structure is computed once and cached as JSON under
+``<SSBML_CACHE_DIR>/structure-descriptors/<sha256>.json``, keyed by the structure's
+content and the BVSE settings. A structure whose BVSE cannot be computed (no Li, no
+valence assignment, no BVSE parameters) gets NaN for those columns and its reason in
+:attr:`StructureFeaturizer.errors_`; the geometric columns are still filled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from ssbml.features.citations import PYMATGEN, SHANNON
+from ssbml.structure.bvse import (
+    BVSE_SETTINGS,
+    DIMENSIONS,
+    MigrationInputError,
+    fractional_oxidation_states,
+    li_sublattice,
+    migration_report,
+    prepare_structure,
+)
+
+if TYPE_CHECKING:
+    from pymatgen.core import Structure
+
+__all__ = [
+    "FEATURE_NAMES",
+    "StructureFeaturizer",
+    "structure_descriptors",
+    "structure_hash",
+]
+
+CACHE_VERSION = "3"
+
+BVSE_ADAMS_RAO = (
+    "@article{AdamsRao2011, author = {Adams, Stefan and Rao, R. Prasada}, title = {High "
+    "power lithium ion battery materials by computational design}, journal = {physica status "
+    "solidi (a)}, volume = {208}, number = {8}, pages = {1746--1753}, year = {2011}, "
+    "doi = {10.1002/pssa.201001116}}"
+)
+SOFTBV = (
+    "@article{Chen2019softBV, author = {Chen, Haomin and Wong, Lee Loong and Adams, Stefan}, "
+    "title = {{SoftBV} -- a software tool for screening the materials genome of inorganic "
+    "fast ion conductors}, journal = {Acta Crystallographica Section B}, volume = {75}, "
+    "number = {1}, pages = {18--33}, year = {2019}, doi = {10.1107/S2052520618015718}}"
+)
+BVLAIN = (
+    "@misc{bvlain, author = {Dembitskiy, Artem}, title = {{BVlain}: bond valence site energy "
+    "calculations of mobile-ion percolation barriers and radii}, "
+    "howpublished = {\\url{https://github.com/dembart/BVlain}}, note = {PyPI bvlain 0.25}}"
+)
+
+_HALIDES = {"F", "Cl", "Br", "I"}
+_ANION_GROUPS = ("O", "S", "halide", "N", "other")
+
+FEATURE_NAMES: tuple[str, ...] = (
+    *(f"bvse_barrier_{d}_eV" for d in DIMENSIONS),
+    *(f"percolation_radius_{d}_A" for d in DIMENSIONS),
+    "li_li_nearest_A",
+    "li_li_nearest_mean_A",
+    "li_per_volume_per_A3",
+    "li_site_occupancy_mean",
+    "volume_per_atom_A3",
+    "free_volume_fraction",
+    "volume_per_anion_A3",
+    *(f"anion_fraction_{g}" for g in _ANION_GROUPS),
+    "disordered",
+)
+"""Output columns: eV, Angstrom, Li/Angstrom^3, Angstrom^3, fractions, 0/1. A barrier
+above the BVSE cutoff (``encut_eV``, 5 eV) is given as that cutoff."""
+
+
+def structure_hash(structure: Structure, settings: dict[str, Any] | None = None) -> str:
+    """sha256 of the structure's content (lattice, species, occupancies, coordinates)
+    and the BVSE settings: the descriptor cache key."""
+    payload = {
+        "v": CACHE_VERSION,
+        "settings": {**BVSE_SETTINGS, **(settings or {})},
+        "lattice": np.round(structure.lattice.matrix, 6).tolist(),
+        "sites": [
+            [sorted((str(sp), round(float(v), 6)) for sp, v in site.species.items()),
+             np.round(site.frac_coords, 6).tolist()]
+            for site in structure
+        ],
+    }
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+def _radius(symbol: str, q: float | None) -> float:
+    """Shannon ionic radius (Angstrom, pymatgen's CN average) or the atomic radius."""
+    from pymatgen.core import Element, Species
+
+    if q is not None and abs(q - round(q)) < 1e-6 and round(q) != 0:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # "No ionic radius for P4+": fall back
+                r = Species(symbol, int(round(q))).ionic_radius
+            if r is not None:
+                return float(r)
+        except Exception:  # unknown ion in pymatgen's table
+            pass
+    r = Element(symbol).atomic_radius
+    return float(r) if r is not None else 1.0
+
+
+_ANIONS = {"N", "O", "F", "S", "Cl", "Se", "Br", "Te", "I"}
+
+
+def _default_states(structure: Structure) -> dict[str, float]:
+    """Fallback states for the geometry when no valence assignment exists: usual anions
+    their most negative common state, other elements their highest common state."""
+    from pymatgen.core import Element
+
+    out: dict[str, float] = {}
+    for el in structure.composition.element_composition:
+        common = [q for q in Element(el.symbol).common_oxidation_states if q != 0]
+        if not common:
+            continue
+        out[el.symbol] = float(min(common) if el.symbol in _ANIONS else max(common))
+    return out
+
+
+def structure_descriptors(
+    structure: Structure, source: str, settings: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """All :data:`FEATURE_NAMES` of one structure (NaN where undefined) plus ``error``
+    (None or the one-line reason the BVSE part failed) and ``seconds``."""
+    out: dict[str, Any] = dict.fromkeys(FEATURE_NAMES, math.nan)
+    out["error"] = None
+    encut = float({**BVSE_SETTINGS, **(settings or {})}["encut_eV"])
+    states: dict[str, float] = {}
+    try:
+        report = migration_report(structure, source, settings=settings)
+        for d in DIMENSIONS:
+            b = report.barriers_eV[d]
+            out[f"bvse_barrier_{d}_eV"] = encut if b is None else b
+            out[f"percolation_radius_{d}_A"] = report.percolation_radius_A[d]
+        states = report.oxidation_states
+        out["seconds"] = report.seconds
+    except MigrationInputError as err:
+        out["error"] = str(err)
+        try:
+            states = prepare_structure(structure, source)[1]["oxidation_states"]
+        except MigrationInputError:
+            states = {}
+        if not states:
+            try:
+                states = dict(fractional_oxidation_states(
+                    structure.composition.element_composition.get_el_amt_dict())[0])
+            except ValueError:
+                states = {}
+    states = {**_default_states(structure), **states}
+    li = li_sublattice(structure)
+    for key in ("li_li_nearest_A", "li_li_nearest_mean_A", "li_per_volume_per_A3",
+                "li_site_occupancy_mean"):
+        out[key] = li[key]
+    volume = structure.volume
+    n_atoms = 0.0
+    ion_volume = 0.0
+    anions: dict[str, float] = {}
+    for site in structure:
+        for sp, occ in site.species.items():
+            symbol = sp.symbol
+            q = states.get(symbol)
+            n_atoms += occ
+            ion_volume += occ * 4.0 / 3.0 * math.pi * _radius(symbol, q) ** 3
+            if q is not None and q < 0:
+                anions[symbol] = anions.get(symbol, 0.0) + occ
+    out["volume_per_atom_A3"] = volume / n_atoms
+    out["free_volume_fraction"] = 1.0 - ion_volume / volume
+    n_anions = sum(anions.values())
+    if n_anions > 0:
+        out["volume_per_anion_A3"] = volume / n_anions
+        groups = dict.fromkeys(_ANION_GROUPS, 0.0)
+        for symbol, n in anions.items():
+            key = (symbol if symbol in ("O", "S", "N")
+                   else "halide" if symbol in _HALIDES else "other")
+            groups[key] += n / n_anions
+        for g, v in groups.items():
+            out[f"anion_fraction_{g}"] = v
+    out["disordered"] = 0.0 if structure.is_ordered else 1.0
+    return out
+
+
+class StructureFeaturizer(TransformerMixin, BaseEstimator):
+    """Structure descriptors (:data:`FEATURE_NAMES`) of pymatgen Structures.
+
+    ``X`` is a sequence of ``Structure`` (``None`` gives an all-NaN row), or a DataFrame
+    with a ``structure`` column (and optionally ``id`` to name rows in errors).
+    ``cache=True`` stores each structure's descriptors under the ssbml cache
+    (``SSBML_CACHE_DIR``) by :func:`structure_hash`; ``n_jobs`` computes misses in
+    parallel (joblib processes)."""
+
+    def __init__(self, cache: bool = True, n_jobs: int = 1,
+                 settings: dict[str, Any] | None = None) -> None:
+        self.cache = cache
+        self.n_jobs = n_jobs
+        self.settings = settings
+
+    def fit(self, X: object, y: object = None) -> StructureFeaturizer:
+        self.n_features_in_ = 1
+        return self
+
+    def citations(self) -> list[str]:
+        """References for the method and data (BibTeX strings)."""
+        return [BVSE_ADAMS_RAO, SOFTBV, BVLAIN, PYMATGEN, SHANNON]
+
+    def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        return np.asarray(FEATURE_NAMES, dtype=object)
+
+    @staticmethod
+    def _rows(X: object) -> tuple[list[Any], list[str]]:
+        import pandas as pd
+
+        if isinstance(X, pd.DataFrame):
+            if "structure" not in X.columns:
+                raise ValueError("input DataFrame lacks a 'structure' column (pymatgen "
+                                 "Structure objects)")
+            structures = list(X["structure"])
+            names = ([str(v) for v in X["id"]] if "id" in X.columns
+                     else [f"row {i}" for i in range(len(X))])
+        else:
+            structures = list(X)  # type: ignore[call-overload]
+            names = [f"row {i}" for i in range(len(structures))]
+        return structures, names
+
+    def _cache_path(self, key: str) -> Path:
+        from ssbml.data.registry import cache_dir
+
+        return cache_dir() / "structure-descriptors" / f"{key}.json"
+
+    def descriptors(self, X: object) -> list[dict[str, Any] | None]:
+        """Per-row descriptor dicts (with ``error``); None for a missing structure."""
+        from pymatgen.core import Structure
+
+        structures, names = self._rows(X)
+        out: list[dict[str, Any] | None] = [None] * len(structures)
+        todo: list[int] = []
+        keys: dict[int, str] = {}
+        for i, s in enumerate(structures):
+            if s is None or (isinstance(s, float) and math.isnan(s)):
+                continue
+            if not isinstance(s, Structure):
+                raise ValueError(f"{names[i]}: expected a pymatgen Structure, got "
+                                 f"{type(s).__name__}")
+            if self.cache:
+                keys[i] = structure_hash(s, self.settings)
+                path = self._cache_path(keys[i])
+                if path.is_file():
+                    out[i] = json.loads(path.read_text())
+                    continue
+            todo.append(i)
+        if todo:
+            if self.n_jobs == 1:
+                computed = (structure_descriptors(structures[i], names[i], self.settings)
+                            for i in todo)
+            else:
+                from joblib import Parallel, delayed
+
+                computed = Parallel(n_jobs=self.n_jobs, return_as="generator")(
+                    delayed(structure_descriptors)(structures[i], names[i], self.settings)
+                    for i in todo
+                )
+            for i, d in zip(todo, computed, strict=True):
+                out[i] = d
+                if self.cache:  # written as computed: an interrupted run keeps its work
+                    path = self._cache_path(keys[i])
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    tmp = path.with_suffix(".tmp")
+                    tmp.write_text(json.dumps(d, allow_nan=True))
+                    tmp.replace(path)
+        return out
+
+    def transform(self, X: object) -> np.ndarray:
+        rows = self.descriptors(X)
+        _, names = self._rows(X)
+        self.errors_ = {names[i]: r["error"] for i, r in enumerate(rows)
+                        if r is not None and r.get("error")}
+        return np.array(
+            [[math.nan if r is None else float(r[f]) for f in FEATURE_NAMES] for r in rows],
+            dtype=float,
+        )

@@ -1,0 +1,63 @@
+"""Structure-aware conductivity model: descriptor join and routing (structure model for
+rows with a structure, composition model otherwise), on real OBELiX rows and CIFs."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.ensemble import RandomForestRegressor
+
+from ssbml.structure.descriptors import FEATURE_NAMES
+
+
+def _table(mirror) -> tuple[pd.DataFrame, pd.DataFrame]:
+    from ssbml.data.conductivity import load_obelix
+    from ssbml.data.structures import load_obelix_structures, obelix_structure_ids
+
+    obelix = load_obelix(censored="paper").astype({"id": str})
+    train = obelix[obelix["split"] == "train"].head(80).reset_index(drop=True)
+    with_cif = train.loc[train["id"].isin(obelix_structure_ids()), "id"]
+    cifs = load_obelix_structures(ids=list(with_cif.head(20)))
+    rows = {c: np.nan for c in FEATURE_NAMES}
+    table = pd.DataFrame([
+        {**rows, "id": i, "volume_per_atom_A3": s.volume / s.composition.num_atoms,
+         "li_per_volume_per_A3": s.composition["Li"] / s.volume}
+        for i, s in zip(cifs["id"], cifs["structure"], strict=True)
+    ]).merge(obelix[["id", "composition_key"]], on="id")
+    return train, table
+
+
+def test_attach_and_route(mirror):
+    from ssbml.models.conductivity import ConductivityModel
+    from ssbml.models.featurizers import make_featurizer_by_name
+    from ssbml.structure.model import StructureAwareModel, WithDescriptors, attach_descriptors
+
+    train, table = _table(mirror)
+    by_id = attach_descriptors(train, table, by="id")
+    by_key = attach_descriptors(train, table, by="composition_key")
+    assert list(by_id.columns[-len(FEATURE_NAMES):]) == list(FEATURE_NAMES)
+    matched = train["id"].isin(table["id"]).to_numpy()
+    assert 0 < matched.sum() < len(train)
+    assert by_id["volume_per_atom_A3"].notna().to_numpy().tolist() == matched.tolist()
+    assert by_key["volume_per_atom_A3"].notna().sum() >= matched.sum()
+    with pytest.raises(ValueError, match="by must be"):
+        attach_descriptors(train, table, by="formula")
+
+    reg = RandomForestRegressor(n_estimators=20, random_state=0)  # routes NaN natively
+    model = StructureAwareModel(
+        ConductivityModel(featurizer=make_featurizer_by_name("default"), regressor=reg),
+        ConductivityModel(featurizer=WithDescriptors(make_featurizer_by_name("default")),
+                          regressor=reg),
+    ).fit(by_id, by_id["log10_sigma"].to_numpy())
+    route = model.route(by_id)
+    assert (route == "structure").tolist() == matched.tolist()
+    pred = model.predict(by_id)
+    comp = model.composition_model_.predict(by_id[["composition"]])
+    struct = model.structure_model_.predict(by_id)
+    np.testing.assert_allclose(pred[~matched], comp[~matched])
+    np.testing.assert_allclose(pred[matched], struct[matched])
+    names = model.structure_model_.featurizer_.get_feature_names_out()
+    assert list(names[-len(FEATURE_NAMES):]) == list(FEATURE_NAMES)
+    with pytest.raises(ValueError, match="lacks column"):
+        model.structure_model_.featurizer_.transform(train[["composition"]])
