@@ -32,6 +32,8 @@ def _env(**extra: str) -> dict[str, str]:
 
 def _ssbml(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
     # the timeout only guards against a hang; the case is answered in seconds
+    # the per-user mlflow store goes to a folder beside cwd (never the real home)
+    env.setdefault("XDG_DATA_HOME", str(cwd.parent / f"{cwd.name}-xdg"))
     return subprocess.run([sys.executable, "-m", "ssbml", *args], cwd=cwd, env=_env(**env),
                           capture_output=True, text=True, timeout=120)
 
@@ -91,7 +93,7 @@ def test_unreachable_server_stops_before_work_with_one_line(args, closed_port, t
     lines = r.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in r.stderr, r.stderr
     assert lines[0].startswith(f"error: tracking server {uri} unreachable")
-    assert "--tracking-uri sqlite:///mlflow.db" in lines[0]
+    assert "--tracking-uri sqlite:///" in lines[0] and "mlflow.db" in lines[0]
     assert list(tmp_path.iterdir()) == []  # nothing was started
 
 
@@ -101,7 +103,7 @@ def test_screen_unreachable_server_stops_before_screening(closed_port, tmp_path)
     r = _ssbml(["screen", "--input", "two.csv", "--tracking-uri", uri], tmp_path)
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert f"tracking server {uri} unreachable; use --no-track or --tracking-uri " \
-           "sqlite:///mlflow.db" in r.stderr
+           "sqlite:///" in r.stderr
     assert not (tmp_path / "ssbml-output").exists()
 
 
@@ -112,9 +114,9 @@ def test_screen_track_fallback_local_logs_to_sqlite_and_says_so(closed_port, tmp
     r = _ssbml(["screen", "--input", "two.csv", "--tracking-uri", uri, "--track-fallback",
                 "local", "--no-exact"], tmp_path, MLFLOW_TRACKING_URI="")
     assert r.returncode == 0, r.stderr
-    assert "logging to the local store sqlite:///mlflow.db instead" in r.stderr
+    assert "logging to the local store sqlite:///" in r.stderr
     assert "mlflow run" in " ".join(r.stdout.split())
-    assert (tmp_path / "mlflow.db").is_file()
+    assert (tmp_path.parent / f"{tmp_path.name}-xdg" / "ssbml" / "mlflow.db").is_file()
 
 
 def test_compare_track_fallback_local(closed_port, tmp_path):

@@ -260,7 +260,8 @@ def test_cli_bad_inputs_are_clear(models_dir, tmp_path):
     r = runner.invoke(app, [*pd_, "--amounts", "Si=0.1,-0.2"])
     assert r.exit_code == 2 and "amounts for Si must be finite numbers > 0" in r.output
     r = runner.invoke(app, [*pd_, "--amounts", "0.1,nan"])
-    assert r.exit_code == 2 and "amounts must be finite numbers > 0, got nan" in r.output
+    assert r.exit_code == 2
+    assert "--amounts" in r.output and "nan" in r.output and "finite" in r.output
     r = runner.invoke(app, [*pd_, "--amounts", "0.5,1.5"])
     assert r.exit_code == 2 and "above the size of its site P" in r.output
     r = runner.invoke(app, [*pd_, "--amounts", "0.1,x"])

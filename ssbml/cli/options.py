@@ -30,7 +30,7 @@ __all__ = [
 
 TRACK_FALLBACK_HELP = (
     "What to do if the tracking server is unreachable: stop with an error (default) or "
-    "'local': log to the local store sqlite:///mlflow.db instead, and say so."
+    "'local': log to the per-user local store (sqlite) instead, and say so."
 )
 
 TRUST_MODEL_HELP = (
@@ -125,7 +125,7 @@ def tracking_uri_or_exit(
 
     Unreachable: with ``fallback == "local"`` warn and return the local sqlite store;
     otherwise print ``tracking server URI unreachable; use HINT or --tracking-uri
-    sqlite:///mlflow.db`` and exit with code 2.
+    sqlite:///<per-user store>`` and exit with code 2.
     """
     from ssbml.tracking.runs import (
         TrackingUnreachableError,
@@ -145,6 +145,9 @@ def tracking_uri_or_exit(
         if fallback == "local" and resolved != local:
             typer.echo(f"warning: {exc.detail}; logging to the local store "
                        f"{local} instead (--track-fallback local)", err=True)
+            from ssbml.tracking.runs import user_tracking_dir
+
+            user_tracking_dir().mkdir(parents=True, exist_ok=True)
             try:
                 return probe_tracking_uri(local)
             except TrackingUnreachableError as exc2:

@@ -112,7 +112,7 @@ class StructureAwareModel(RegressorMixin, BaseEstimator):
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         X = X.reset_index(drop=True)
-        pred = np.asarray(self.composition_model_.predict(X[["composition"]]), dtype=float)
+        pred = np.array(self.composition_model_.predict(X[["composition"]]), dtype=float)
         mask = has_structure(X)
         if mask.any():
             pred[mask] = self.structure_model_.predict(X[mask].reset_index(drop=True))

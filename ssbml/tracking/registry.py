@@ -98,7 +98,25 @@ def materialize_model_uri(
         cached = json.loads(manifest_path.read_text())
         if cached.get("base_models_dir") == str(base):
             return folder
-    model = mlflow.sklearn.load_model(f"models:/{mv.name}/{mv.version}")
+    # the registered pickle is hashed and checked against the trust list before mlflow
+    # unpickles it (unpickling runs code)
+    from ssbml.models.store import (
+        UntrustedModelError,
+        _trust_from_env,
+        trust_model_file,
+        trusted_hashes,
+    )
+    from ssbml.tracking.runs import logged_model_pickle
+
+    folder.mkdir(parents=True, exist_ok=True)
+    local, sha = logged_model_pickle(f"models:/{mv.name}/{mv.version}", str(folder / "mlflow"))
+    if sha not in trusted_hashes() and not _trust_from_env():
+        raise UntrustedModelError(
+            f"refusing to unpickle {model_uri}: its pickle's sha256 {sha[:16]}... is in no "
+            "trusted manifest (models trained by ssbml on this machine are trusted); pass "
+            "--trust-model (or set SSBML_TRUST_MODEL=1) only if you trust its origin"
+        )
+    model = mlflow.sklearn.load_model(str(local))
     cls = f"{type(model).__module__}.{type(model).__qualname__}"
     entries = base_manifest.get("models", {})
     target = next((k for k, e in entries.items() if e.get("class") == cls), None)
@@ -110,6 +128,7 @@ def materialize_model_uri(
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{target}.joblib"
     joblib.dump(model, path, compress=("xz", 3))
+    trust_model_file(path, file_sha256(path))  # verified above: its origin is trusted
     models = {k: dict(e, file=str(base / e["file"])) for k, e in entries.items()}
     models[target] = {
         "file": path.name,

@@ -229,7 +229,7 @@ def log_sklearn_model(
 
     prediction = model.predict(input_example)
     signature = infer_signature(input_example, prediction)
-    return mlflow.sklearn.log_model(
+    info = mlflow.sklearn.log_model(
         model,
         name=name,
         signature=signature,
@@ -238,6 +238,34 @@ def log_sklearn_model(
         # skops (mlflow 3's default) cannot take project classes without a trust list
         serialization_format=mlflow.sklearn.SERIALIZATION_FORMAT_CLOUDPICKLE,
     )
+    trust_logged_model(info.model_uri)
+    return info
+
+
+def logged_model_pickle(model_uri: str, dst: str | None = None) -> tuple[Any, str]:
+    """Download the artifacts of a logged mlflow model (nothing is unpickled) and return
+    (local folder, sha256 of its pickle file)."""
+    import mlflow.artifacts
+
+    from ssbml.data.registry import file_sha256
+
+    local = Path(mlflow.artifacts.download_artifacts(artifact_uri=model_uri, dst_path=dst))
+    pickles = sorted(local.glob("*.pkl")) + sorted(local.glob("*.pickle"))
+    if not pickles:
+        raise FileNotFoundError(f"{model_uri}: no pickled model among its artifacts")
+    return local, file_sha256(pickles[0])
+
+
+def trust_logged_model(model_uri: str) -> None:
+    """Add the pickle that ssbml itself just logged to this installation's trust list,
+    so that loading it later through ``models:/`` passes the trust check."""
+    import tempfile
+
+    from ssbml.models.store import trust_model_file
+
+    with tempfile.TemporaryDirectory() as tmp:
+        local, sha = logged_model_pickle(model_uri, tmp)
+        trust_model_file(Path(model_uri.replace("/", "_")), sha)
 
 
 def log_figure(fig: Any, artifact_file: str) -> None:
