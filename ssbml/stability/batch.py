@@ -155,7 +155,7 @@ def _hull(chemsys: str, exclude: frozenset[str]) -> SystemHull:
     from pymatgen.analysis.phase_diagram import PhaseDiagram, get_facets
 
     from ssbml.data.thermo import thermo_table
-    from ssbml.stability.hull_lp import _fractions
+    from ssbml.stability.hull_lp import reference_points
 
     symbols = sorted(chemsys.split("-"))
     rows = thermo_table().within(symbols)
@@ -172,21 +172,7 @@ def _hull(chemsys: str, exclude: frozenset[str]) -> SystemHull:
             vertices |= _hull(c, exclude).vertex_names
         own = chems == chemsys
         rows = rows[own | rows["formula"].isin(vertices).to_numpy() | (rows["n_elements"] == 1)]
-    names = list(rows["formula"])
-    energies = list(rows["e_form_eV_atom"].astype(float))
-    col = {el: j for j, el in enumerate(symbols)}
-    frac = np.zeros((len(names) + len(symbols), len(symbols)))
-    for i, name in enumerate(names):
-        for el, x in _fractions(name):
-            frac[i, col[el]] = x
-    present = set(rows.loc[rows["n_elements"] == 1, "formula"])
-    for el in symbols:  # elements missing from the table, at 0 eV/atom
-        if el not in present:
-            frac[len(names), col[el]] = 1.0
-            names.append(el)
-            energies.append(0.0)
-    frac = frac[: len(names)]
-    energy = np.array(energies)
+    names, frac, energy = reference_points(symbols, rows)
     is_element = (frac > 0).sum(axis=1) == 1
     keep = np.flatnonzero((energy < -PhaseDiagram.formation_energy_tol) | is_element)
     pts, e = frac[keep], energy[keep]

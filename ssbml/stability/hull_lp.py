@@ -39,6 +39,26 @@ def _fractions(formula: str) -> tuple[tuple[str, float], ...]:
     return tuple((el.symbol, comp.get_atomic_fraction(el)) for el in comp.elements)
 
 
+def reference_points(symbols, rows) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """(names, atomic fractions in the order of ``symbols``, formation energies eV/atom)
+    of the reference-table ``rows`` (a :meth:`FormationEnergyTable.within` frame), plus
+    each element of ``symbols`` the rows lack, at 0 eV/atom."""
+    names = list(rows["formula"])
+    energies = list(rows["e_form_eV_atom"].astype(float))
+    col = {el: j for j, el in enumerate(symbols)}
+    fractions = np.zeros((len(names) + len(symbols), len(symbols)))
+    for i, name in enumerate(names):
+        for el, x in _fractions(name):
+            fractions[i, col[el]] = x
+    present = set(rows.loc[rows["n_elements"] == 1, "chemsys"])
+    for el in symbols:  # elements missing from the table, at 0 eV/atom
+        if el not in present:
+            fractions[len(names), col[el]] = 1.0
+            names.append(el)
+            energies.append(0.0)
+    return names, fractions[: len(names)], np.array(energies)
+
+
 @dataclass
 class HullLP:
     """Phases of a chemical system as arrays (atomic fractions, formation energies
@@ -67,21 +87,8 @@ class HullLP:
         from ssbml.data.thermo import thermo_table
 
         symbols = tuple(sorted(set(elements)))
-        rows = thermo_table().within(symbols)
-        names = list(rows["formula"])
-        energies = list(rows["e_form_eV_atom"].astype(float))
-        col = {el: j for j, el in enumerate(symbols)}
-        fractions = np.zeros((len(names) + len(symbols), len(symbols)))
-        for i, name in enumerate(names):
-            for el, x in _fractions(name):
-                fractions[i, col[el]] = x
-        present = set(rows.loc[rows["n_elements"] == 1, "chemsys"])
-        for el in symbols:  # elements missing from the table, at 0 eV/atom
-            if el not in present:
-                fractions[len(names), col[el]] = 1.0
-                names.append(el)
-                energies.append(0.0)
-        return cls(symbols, fractions[: len(names)], np.array(energies), tuple(names))
+        names, fractions, energies = reference_points(symbols, thermo_table().within(symbols))
+        return cls(symbols, fractions, energies, tuple(names))
 
     def vector(self, comp: Composition) -> np.ndarray:
         """Atomic-fraction vector of ``comp`` in this diagram's element order."""
