@@ -93,7 +93,7 @@ def screen(
     ``ssbml-output/screen-<name>-<fingerprint>``). Returns a
     :class:`ssbml.screening.run.ScreenResult` (``.table`` is the ranked table)."""
     from ssbml.screening.rank import RankingCriteria
-    from ssbml.screening.run import ScreenSpec, run_fingerprint
+    from ssbml.screening.run import ScreenSpec, default_output_dir
     from ssbml.screening.run import screen as run_screen
 
     grid = {} if fractions is None else {"fractions": tuple(float(f) for f in fractions)}
@@ -115,8 +115,7 @@ def screen(
     )
     folder = _models_folder(models_dir, model_uri, tracking_uri)
     if out_dir is None:
-        name = f"{parent}-{'-'.join(spec.dopants)}" if parent else Path(str(input_file)).stem
-        out_dir = Path("ssbml-output") / f"screen-{name}-{run_fingerprint(spec, folder)[:8]}"
+        out_dir = default_output_dir(spec, folder)
     return run_screen(
         spec,
         out_dir,

@@ -36,6 +36,7 @@ __all__ = [
     "atomic_write_parquet",
     "atomic_write_text",
     "inside",
+    "json_safe",
     "shorten",
 ]
 
@@ -161,3 +162,16 @@ def inside(folder: str | Path, name: str | Path) -> Path:
             f"output name {shorten(str(name))} would write outside {folder}; refused"
         )
     return target
+
+
+def json_safe(value: Any) -> Any:
+    """A JSON-ready copy: NaN and infinity become None (null), tuples become lists."""
+    import math
+
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [json_safe(v) for v in value]
+    return value

@@ -4,22 +4,12 @@ percolation radii (Angstrom) and the Li sublattice of a crystal structure file."
 from __future__ import annotations
 
 import json
-import math
 import sys
 from pathlib import Path
 
 import typer
 
-
-def _clean(value):
-    """JSON-safe: NaN/inf become null."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    return value
+from ssbml.io import json_safe
 
 
 def _read(path: Path):
@@ -112,7 +102,7 @@ def migration(
                 f"{plot.stem}_{path.stem}{plot.suffix or '.png'}")
             plot_landscape(report, str(out))
             typer.echo(f"plot saved to {out}", err=True)
-        reports.append(_clean(report.to_dict()))
+        reports.append(json_safe(report.to_dict()))
     if as_json:
         payload = reports[0] if len(reports) == 1 else reports
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")

@@ -265,14 +265,10 @@ def screen(
             models_dir = materialize_model_uri(
                 model_uri, tracking_uri=tracking_uri, base_dir=models_dir
             )
-        name = f"{parent}-{'-'.join(spec.dopants)}" if parent else Path(input_file).stem
         if out is None:
-            # the default folder is named by the run's fingerprint (spec + model hashes):
-            # the same command resumes, changed parameters or models get a new folder
-            from ssbml.io import inside
-            from ssbml.screening.run import run_fingerprint
+            from ssbml.screening.run import default_output_dir
 
-            out = inside("ssbml-output", f"screen-{name}-{run_fingerprint(spec, models_dir)[:8]}")
+            out = default_output_dir(spec, models_dir)
         out_dir = out
         result = run_screen(
             spec,

@@ -4,7 +4,6 @@ interface reactions (meV/atom) from the Materials Project formation energies."""
 from __future__ import annotations
 
 import json
-import math
 import sys
 from functools import cache
 from pathlib import Path
@@ -13,19 +12,9 @@ from typing import Any
 import typer
 
 from ssbml.cli.options import number
+from ssbml.io import json_safe
 
 DEFAULT_ELECTRODES = ("Li", "LiCoO2")
-
-
-def _clean(value):
-    """JSON-safe: NaN/inf become null, tuples lists."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_clean(v) for v in value]
-    return value
 
 
 @cache
@@ -98,7 +87,7 @@ def _learned_only_report(formula: str, reason: str) -> tuple[dict, object]:
         "source": {t: "learned" for t in value},
         "note": f"exact values unavailable: {reason}",
     }
-    return _clean(report), window
+    return json_safe(report), window
 
 
 def stability_report(
@@ -184,7 +173,7 @@ def _exact_report(
         "excluded_phases": list(exclude),
         "reference": "Materials Project formation energies (matbench_mp_e_form), 0 K DFT",
     }
-    return _clean(report), window
+    return json_safe(report), window
 
 
 def _fmt(value, digits: int = 2) -> str:

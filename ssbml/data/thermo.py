@@ -41,6 +41,7 @@ __all__ = [
     "load_mp_formation_energies",
     "load_shipped_reference",
     "reference_sha256",
+    "shipped_reference_entry",
     "thermo_table",
 ]
 
@@ -205,7 +206,7 @@ class FormationEnergyTable:
         return None if i is None else float(self.frame["e_form_eV_atom"].iat[i])
 
 
-def _shipped_entry() -> tuple[Path, dict] | None:
+def shipped_reference_entry() -> tuple[Path, dict] | None:
     """(path, manifest entry) of the shipped reference table, or None if not shipped."""
     from ssbml.models.store import default_models_dir, read_manifest
 
@@ -220,7 +221,7 @@ def _shipped_entry() -> tuple[Path, dict] | None:
 def load_shipped_reference() -> pd.DataFrame | None:
     """The shipped reference table (columns :data:`COLUMNS`) after checking its sha256
     against the manifest, or None when it is not shipped. A hash mismatch raises."""
-    found = _shipped_entry()
+    found = shipped_reference_entry()
     if found is None:
         return None
     path, entry = found
@@ -239,7 +240,7 @@ def load_shipped_reference() -> pd.DataFrame | None:
 def reference_sha256() -> str:
     """sha256 identifying the reference data in use: the shipped table's file hash, or
     the registry file's (a screening run's fingerprint includes it)."""
-    found = _shipped_entry()
+    found = shipped_reference_entry()
     if found is not None:
         return found[1]["sha256"]
     return get_dataset(_DATASET).sha256

@@ -35,9 +35,9 @@ DEFAULT_ELECTRODES = ("Li", "LiCoO2")
 def reference_available() -> bool:
     """True when the reference table is on this machine (shipped, mirror or cache)."""
     from ssbml.data.registry import DataHashError, DataNotFoundError, fetch
-    from ssbml.data.thermo import _shipped_entry
+    from ssbml.data.thermo import shipped_reference_entry
 
-    if _shipped_entry() is not None:
+    if shipped_reference_entry() is not None:
         return True
     try:
         fetch("mp-e-form", download=False)
@@ -104,7 +104,11 @@ def _parent_e_hull(parents: np.ndarray) -> np.ndarray:
     """Exact energy above hull (meV/atom) of each distinct parent (NaN if not a
     reference compound)."""
     from ssbml.stability.decomposition import decomposition
-    from ssbml.stability.reference import StabilityInputError, reference_entry
+    from ssbml.stability.reference import (
+        StabilityInputError,
+        check_composition,
+        reference_entry,
+    )
 
     values: dict[str, float] = {}
     for parent in pd.unique(parents):
@@ -112,8 +116,6 @@ def _parent_e_hull(parents: np.ndarray) -> np.ndarray:
         if not parent:
             continue
         try:
-            from ssbml.stability.reference import check_composition
-
             comp = check_composition(parent)
             if reference_entry(comp) is not None:
                 values[parent] = decomposition(comp, separation=False).e_above_hull_meV_atom

@@ -288,6 +288,20 @@ def screen(spec: ScreenSpec, out_dir: str | Path, **options: Any) -> ScreenResul
     return screen_candidates(cands, out_dir, spec=spec, rejected=rejected, **options)
 
 
+def default_output_dir(spec: ScreenSpec, models_dir: str | Path | None = None) -> Path:
+    """``ssbml-output/screen-<name>-<fingerprint>``: named by the run's fingerprint
+    (spec, model and reference hashes), so the same command resumes and changed
+    parameters, models or reference data get a new folder; never outside
+    ``ssbml-output``."""
+    from ssbml.io import inside
+
+    if spec.parent:
+        name = f"{spec.parent}-{'-'.join(spec.dopants)}"
+    else:
+        name = Path(str(spec.input_file)).stem
+    return inside("ssbml-output", f"screen-{name}-{run_fingerprint(spec, models_dir)[:8]}")
+
+
 def run_fingerprint(spec: ScreenSpec, models_dir: str | Path | None = None) -> str:
     """sha256 identifying a screening run: its spec and the hashes of the models used."""
     from ssbml.models.store import read_manifest

@@ -28,8 +28,8 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
-from pymatgen.analysis.phase_diagram import PhaseDiagram
 
+from ssbml.stability.sources import SOURCE_EXACT, SOURCE_MEANING, SOURCE_PHASE_DIAGRAM
 from ssbml.stability.window import MIN_ZERO_WIDTH_V
 
 if TYPE_CHECKING:
@@ -84,49 +84,10 @@ class SystemHull:
         inverse = np.linalg.inv(np.transpose(A, (0, 2, 1)))
         return cls(elements, mu, facets, inverse, names)
 
-    @classmethod
-    def from_phase_diagram(cls, pd: PhaseDiagram) -> SystemHull:
-        """From a pymatgen phase diagram (its facets and qhull entries)."""
-        symbols = [el.symbol for el in pd.elements]
-        order = np.argsort(symbols)
-        entries = pd.qhull_entries
-        frac = np.array(
-            [[e.composition.get_atomic_fraction(el) for el in pd.elements] for e in entries]
-        )[:, order]
-        energy = np.array([e.energy_per_atom for e in entries])
-        facets = np.asarray(pd.facets, dtype=np.int64).reshape(len(pd.facets), -1)
-        if len(symbols) == 1:
-            facets = np.zeros((1, 1), dtype=np.int64)
-        A = frac[facets]  # (n_f, n_el vertices, n_el)
-        mu = np.linalg.solve(A, energy[facets][:, :, None])[:, :, 0]
-        inverse = np.linalg.inv(np.transpose(A, (0, 2, 1)))  # coords = inv @ p
-        names = tuple(e.name for e in entries)
-        return cls(tuple(str(symbols[i]) for i in order), mu, facets, inverse, names)
-
     @property
     def vertex_names(self) -> frozenset[str]:
         """Names of the stable phases (hull vertices)."""
         return frozenset(self.phases[i] for i in np.unique(self.vertices))
-
-    def vectors(self, amounts: np.ndarray, elements: tuple[str, ...]) -> np.ndarray:
-        """Atomic fractions (n, n_elements of this hull) of ``amounts`` given in the
-        columns ``elements`` (columns absent from the hull must be zero)."""
-        out = np.zeros((amounts.shape[0], len(self.elements)))
-        col = {el: j for j, el in enumerate(self.elements)}
-        for k, el in enumerate(elements):
-            j = col.get(el)
-            if j is None:
-                if np.any(amounts[:, k] != 0):
-                    raise ValueError(f"element {el} is not in the chemical system {self.elements}")
-                continue
-            out[:, j] = amounts[:, k]
-        return out / out.sum(axis=1, keepdims=True)
-
-    def hull_energy(self, p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(hull energy eV/atom, index of a supporting facet) at fractions ``p`` (n, d)."""
-        m = p @ self.mu.T
-        idx = np.argmax(m, axis=1)
-        return m[np.arange(len(p)), idx], idx
 
     def products(self, p: np.ndarray, facet: np.ndarray, tol: float = 1e-9) -> np.ndarray:
         """Equilibrium phases at fractions ``p`` in the given facets, as strings
@@ -198,9 +159,12 @@ def hull_of(elements, exclude: frozenset[str] = frozenset()) -> SystemHull:
     return _hull("-".join(sorted(set(elements))), frozenset(exclude))
 
 
-def _mu_li_range(hull: SystemHull, p: np.ndarray, j: int) -> tuple[np.ndarray, np.ndarray]:
-    """(min, max) mu_Li (eV) over the facets supporting the hull at each row of ``p``."""
-    m = p @ hull.mu.T
+def _mu_li_range(
+    hull: SystemHull, p: np.ndarray, j: int, m: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """(min, max) mu_Li (eV) over the facets supporting the hull at each row of ``p``;
+    ``m`` is ``p @ hull.mu.T`` if already computed."""
+    m = p @ hull.mu.T if m is None else m
     top = m.max(axis=1, keepdims=True)
     active = m >= top - ACTIVE_TOL_EV
     mu_li = np.broadcast_to(hull.mu[:, j], m.shape)
@@ -210,18 +174,19 @@ def _mu_li_range(hull: SystemHull, p: np.ndarray, j: int) -> tuple[np.ndarray, n
 
 
 def windows(
-    hull: SystemHull, amounts: np.ndarray, rel_tol: float = 0.05
+    hull: SystemHull, amounts: np.ndarray, rel_tol: float = 0.05, m: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Electrochemical windows (reduction V, oxidation V vs Li/Li+, method ``"zero"``
     or ``"sign change"``) of compositions at their hull energy.
 
     ``amounts`` (n, n_elements) are atoms per formula unit in the hull's element
-    order. Same rule as :meth:`ssbml.stability.hull_lp.HullLP.window`.
+    order. Same rule as :meth:`ssbml.stability.hull_lp.HullLP.window`. ``m`` is
+    ``fractions @ hull.mu.T`` of these compositions if already computed.
     """
     j = hull.elements.index("Li")
     n_li = amounts[:, j]
     p = amounts / amounts.sum(axis=1, keepdims=True)
-    lo, hi = _mu_li_range(hull, p, j)
+    lo, hi = _mu_li_range(hull, p, j, m)
     zero = (hi - lo) > MIN_ZERO_WIDTH_V
     red = -hi + 0.0
     ox = -lo + 0.0
@@ -294,16 +259,12 @@ def _envelope_minimum(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def mutual_reactions(
-    hull: SystemHull,
-    c1: np.ndarray,
-    c2: np.ndarray,
-    *,
-    with_products: bool = False,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    hull: SystemHull, c1: np.ndarray, c2: np.ndarray, m1: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Most negative mutual reaction energy (eV/atom of mixture) of each row of ``c1``
     (fractions, n x d) with the single composition ``c2`` (fractions, d), both at their
     hull energies; returns (energy <= 0, x = atomic fraction of ``c1`` at the minimum or
-    NaN when they do not react, products or None).
+    NaN when they do not react). ``m1`` is ``c1 @ hull.mu.T`` if already computed.
 
     The envelope ``F(x) = max_f [x u_f + (1 - x) v_f]`` with ``u_f = mu_f . c1 - E(c1)``
     and ``v_f = mu_f . c2 - E(c2)`` is convex with F(0) = F(1) = 0; its minimum on (0, 1)
@@ -312,9 +273,8 @@ def mutual_reactions(
     ends) are pruned first.
     """
     n = len(c1)
-    m1 = c1 @ hull.mu.T  # (n, f)
-    h1 = m1.max(axis=1, keepdims=True)
-    u = m1 - h1
+    m1 = c1 @ hull.mu.T if m1 is None else m1  # (n, f)
+    u = m1 - m1.max(axis=1, keepdims=True)
     m2 = hull.mu @ c2  # (f,)
     v = m2 - m2.max()
     bound = np.minimum(u, v[None, :]).max(axis=1, keepdims=True)
@@ -325,28 +285,12 @@ def mutual_reactions(
     x = _envelope_minimum(a, b)
     energy = (a * x[:, None] + b).max(axis=1)
     reacts = energy < -1e-9  # eV/atom; at x = 0 or 1 the mutual energy is 0 by definition
-    energy = np.where(reacts, energy, 0.0)
-    x = np.where(reacts, x, np.nan)
-    products = None
-    if with_products:
-        products = np.full(n, "no reaction", dtype=object)
-        if reacts.any():
-            r = np.flatnonzero(reacts)
-            p = x[r, None] * c1[r] + (1 - x[r, None]) * c2[None, :]
-            _, facet = hull.hull_energy(p)
-            products[r] = hull.products(p, facet)
-    return energy, x, products
+    return np.where(reacts, energy, 0.0), np.where(reacts, x, np.nan)
 
 
 MAX_REACTION_ELEMENTS = 10
 """Most elements in an electrolyte + electrode system for which reactions are computed
 (larger hulls take minutes to build); beyond it the reaction is NaN with a reason."""
-
-from ssbml.stability.sources import (  # noqa: E402 - re-exported here
-    SOURCE_EXACT,
-    SOURCE_MEANING,
-    SOURCE_PHASE_DIAGRAM,
-)
 
 
 def rxn_column(electrode: str) -> str:
@@ -431,13 +375,13 @@ def stability_table(
             continue
         hull = hull_of(system, exclude)
         am = _reorder(amounts[rows], elements, hull.elements)
-        red, ox, method = windows(hull, am, rel_tol)
+        p = am / am.sum(axis=1, keepdims=True)
+        m = p @ hull.mu.T  # supporting planes at every candidate: shared below
+        red, ox, method = windows(hull, am, rel_tol, m)
         out["reduction_V"][rows], out["oxidation_V"][rows] = red, ox
         out["window_method"][rows] = method
-        p = am / am.sum(axis=1, keepdims=True)
         if products:
-            _, facet = hull.hull_energy(p)
-            out["equilibrium_phases"][rows] = hull.products(p, facet)
+            out["equilibrium_phases"][rows] = hull.products(p, np.argmax(m, axis=1))
         src = out["stability_source"]
         src[rows] = np.where(src[rows] == SOURCE_EXACT, SOURCE_EXACT, SOURCE_PHASE_DIAGRAM)
         for e in elecs:
@@ -446,11 +390,16 @@ def stability_table(
             why = covered(e_system, max_elements=MAX_REACTION_ELEMENTS)
             if why is not None:
                 continue
-            ehull = hull if e_system == hull.elements else hull_of(e_system, exclude)
-            c1 = _reorder(amounts[rows], elements, ehull.elements)
-            c1 = c1 / c1.sum(axis=1, keepdims=True)
-            c2 = np.array([e.composition.get_atomic_fraction(el) for el in ehull.elements])
-            energy, x, _ = mutual_reactions(ehull, c1, c2)
+            c2_of = e.composition.get_atomic_fraction
+            if e_system == hull.elements:  # Li metal: the candidate's own hull
+                c2 = np.array([c2_of(el) for el in hull.elements])
+                energy, x = mutual_reactions(hull, p, c2, m)
+            else:
+                ehull = hull_of(e_system, exclude)
+                c1 = _reorder(amounts[rows], elements, ehull.elements)
+                c1 = c1 / c1.sum(axis=1, keepdims=True)
+                c2 = np.array([c2_of(el) for el in ehull.elements])
+                energy, x = mutual_reactions(ehull, c1, c2)
             out[f"{col}_meV_atom"][rows] = 1000.0 * energy + 0.0
             out[f"{col}_ratio"][rows] = x
             total = energy - np.nan_to_num(x) * own_excess[rows]

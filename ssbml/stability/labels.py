@@ -82,7 +82,7 @@ def li_formulas() -> list[str]:
 
 def _label_one(formula: str, own: HullLP, mix: HullLP, e_cathode: float) -> dict:
     """All labels of one reference compound from the LPs of its own chemical system
-    and of its LiCoO2 mixture."""
+    and of its LiCoO2 mixture; ``e_cathode`` is LiCoO2's hull energy (eV/atom) there."""
     from pymatgen.core import Composition
 
     row: dict = {"formula": formula}
@@ -94,8 +94,9 @@ def _label_one(formula: str, own: HullLP, mix: HullLP, e_cathode: float) -> dict
         ("window", lambda: _window_labels(own, comp, own_hull())),
         ("hull", lambda: _hull_labels(own, own.vector(comp), formula, e_form, own_hull())),
         # mutual reaction energies: both reactants at their hull energies
-        ("rxn_Li", lambda: _rxn_labels(own, own.vector(comp), own_hull(), "Li")),
-        ("rxn_LiCoO2", lambda: _rxn_labels(mix, mix.vector(comp), own_hull(), "LiCoO2")),
+        ("rxn_Li", lambda: _rxn_labels(own, own.vector(comp), own_hull(), "Li", 0.0)),
+        ("rxn_LiCoO2", lambda: _rxn_labels(mix, mix.vector(comp), own_hull(), "LiCoO2",
+                                           e_cathode)),
     )
     for name, step in steps:
         try:
@@ -126,13 +127,14 @@ def _hull_labels(own: HullLP, p: np.ndarray, formula: str, e_form: float, hull: 
     }
 
 
-def _rxn_labels(lp: HullLP, p: np.ndarray, hull: float, name: str) -> dict:
+def _rxn_labels(lp: HullLP, p: np.ndarray, hull: float, name: str, e_electrode: float) -> dict:
     """Mutual reaction energy (meV/atom of mixture; both reactants at their hull
-    energies, ``hull`` eV/atom for the compound) and the ratio (NaN: no reaction)."""
+    energies: ``hull`` for the compound, ``e_electrode`` for the electrode, eV/atom) and
+    the ratio (NaN: no reaction)."""
     from pymatgen.core import Composition
 
     c2 = lp.vector(Composition(ELECTRODES[name].formula))
-    energy, x, _ = lp.min_reaction(p, hull, c2, lp.hull_energy(c2))
+    energy, x, _ = lp.min_reaction(p, hull, c2, e_electrode)
     reacts = energy < -1e-9
     return {
         f"rxn_{name}_meV_atom": min(1000.0 * energy, 0.0) + 0.0 if reacts else 0.0,
@@ -143,11 +145,14 @@ def _rxn_labels(lp: HullLP, p: np.ndarray, hull: float, name: str) -> dict:
 def _label_group(mix_chemsys: str, members: Sequence[tuple[str, str]]) -> list[dict]:
     """Labels of the compositions whose LiCoO2 mixture is in ``mix_chemsys``;
     ``members`` are (formula, own chemical system) pairs."""
+    from pymatgen.core import Composition
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        e_cathode = thermo_table().e_form_eV_atom(ELECTRODES["LiCoO2"].formula)
         try:
             mix = HullLP.from_reference(mix_chemsys.split("-"))
+            # LiCoO2 at its hull energy (mutual reactions), solved once per group
+            e_cathode = mix.hull_energy(mix.vector(Composition(ELECTRODES["LiCoO2"].formula)))
         except Exception as err:
             return [{"formula": f, "error": f"reference {mix_chemsys}: {err}"} for f, _ in members]
         own_lps: dict[str, HullLP] = {mix_chemsys: mix}
