@@ -56,6 +56,7 @@ def main() -> None:
         extra={"mlflow_run_id": rt["run_id"], "config": cfg.as_params()},
     )
     print(f"conductivity: {path} cv_mae={rt['metrics']['cv_mae']:.3f}")
+    print(rt["family_tables"]["cv"].round(3).to_string(index=False))
 
     tm = run_temperature_training(cfg, room_temperature_model=rt["model"],
                                   tracking_uri=args.tracking_uri)

@@ -218,10 +218,19 @@ def test_adaptive_intervals_vary_and_cover_the_test_split(small_model):
         warnings.simplefilter("ignore")
         df = load_room_temperature(benchmark=True, include_liverpool=False)
     test = df[df["split"] == "test"].reset_index(drop=True)
+    from ssbml.models.conductivity import MAX_LOG10_SIGMA
+
     out = small_model.predict_interval(test[["composition"]], alpha=0.1)
-    half = (out["log10_sigma_upper"] - out["log10_sigma_lower"]) / 2
+    raw = small_model.predict_interval_from_features(
+        small_model._features(test[["composition"]]).to_numpy(), clip_to_physical=False)
+    half = (raw["log10_sigma_upper"] - raw["log10_sigma_lower"]) / 2
     assert half.std() > 0.1  # the width adapts to the row
-    np.testing.assert_allclose(out["log10_sigma"] - out["log10_sigma_lower"], half)
+    np.testing.assert_allclose(raw["log10_sigma"] - raw["log10_sigma_lower"], half)
+    # the reported interval is the raw one cut at the physical ceiling (1 S/cm)
+    assert (out["log10_sigma_upper"] <= MAX_LOG10_SIGMA).all()
+    np.testing.assert_allclose(out["log10_sigma_upper"],
+                               np.minimum(raw["log10_sigma_upper"], MAX_LOG10_SIGMA))
+    np.testing.assert_allclose(out["log10_sigma_lower"], raw["log10_sigma_lower"])
     y = test["log10_sigma"].to_numpy()
     coverage = np.mean((y >= out["log10_sigma_lower"]) & (y <= out["log10_sigma_upper"]))
     assert 0.8 <= coverage <= 0.99

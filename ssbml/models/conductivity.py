@@ -21,6 +21,13 @@ with P >= 0.5 (or a prediction below the lowest measured value) is reported as a
 (``below_detection``, ``log10_sigma_bound``; ``log10_sigma`` and its upper end are the
 bound) instead of a 1e-15-like number.
 
+Per-family calibration (``interval_groups="family"``): the conformal quantile of the
+normalized residuals is taken per family (Mondrian conformal, :mod:`ssbml.models.mondrian`)
+where the family of a composition is that of its nearest training composition; the
+calibration rows get theirs out of fold (grouped by chemical system), as a new
+composition would. The ``interval_family`` column names the family whose quantile set
+the width.
+
 Applicability domain: the mean distance to the ``n_neighbors`` nearest training rows
 in standardized feature space, with a threshold calibrated on grouped (chemical
 system) held-out rows; compositions with an element never seen in training are out of
@@ -49,6 +56,11 @@ _INTERVALS = ("adaptive", "constant")
 _CENSORING = ("none", "classifier", "bound")
 DETECTION_BOUND_LOG10 = -10.0
 """log10 S/cm of the OBELiX detection limit: ``<1E-10`` rows are below it."""
+MAX_LOG10_SIGMA = 0.0
+"""log10 S/cm ceiling of every prediction and interval end (1 S/cm): above any Li-ion
+conductivity of a solid (the highest in the training data is 10^-0.56 S/cm, a zircon
+at 1140 K; the best room-temperature superionic conductors reach about 10^-1.6), so an
+interval end above it carries no information and is cut there."""
 
 
 def caller_index(X: Any, n: int) -> pd.Index:
@@ -118,6 +130,11 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
     n_neighbors : neighbours of the applicability-domain distance.
     domain_quantile : quantile of the grouped held-out neighbour distances taken as
         the in-domain threshold.
+    interval_groups : ``"none"`` (one conformal quantile) or ``"family"`` (one per
+        family of the nearest training composition; needs ``families`` in :meth:`fit`
+        and ``interval="adaptive"``).
+    min_group_rows : calibration rows a family needs for its own quantile (smaller
+        families are pooled).
 
     ``X`` may be a DataFrame with a ``composition`` column, a list of formulas,
     pymatgen Compositions or :class:`ssbml.composition.ElementFractions`.
@@ -135,6 +152,8 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
         detection_bound: float = DETECTION_BOUND_LOG10,
         n_neighbors: int = 5,
         domain_quantile: float = 0.95,
+        interval_groups: str = "none",
+        min_group_rows: int = 20,
     ) -> None:
         self.featurizer = featurizer
         self.regressor = regressor
@@ -146,26 +165,33 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
         self.detection_bound = detection_bound
         self.n_neighbors = n_neighbors
         self.domain_quantile = domain_quantile
+        self.interval_groups = interval_groups
+        self.min_group_rows = min_group_rows
 
     def _features(self, X: Any) -> pd.DataFrame:
         F = self.featurizer_.transform(X)
         return F if isinstance(F, pd.DataFrame) else pd.DataFrame(F)
 
     def fit(
-        self, X: Any, y: Any, groups: Any = None, censored: Any = None
+        self, X: Any, y: Any, groups: Any = None, censored: Any = None,
+        families: Any = None,
     ) -> ConductivityModel:
         """Fit on compositions ``X`` and targets ``y`` (log10 S/cm). ``groups`` (e.g.
         :func:`chemical_system_groups`) keeps near-duplicates in one fold for the
         out-of-fold residuals that set the interval width. ``censored`` (bool per row)
-        marks values that are only upper bounds (used with ``censoring="classifier"``)."""
+        marks values that are only upper bounds (used with ``censoring="classifier"``).
+        ``families`` (a structure-family label per row, e.g. ``garnet``) is stored for
+        the nearest-family lookup and, with ``interval_groups="family"``, calibrates
+        one interval quantile per family."""
 
         from ssbml.models.regressors import make_regressor, single_thread
 
         with single_thread():
-            return self._fit(X, y, groups, censored, make_regressor)
+            return self._fit(X, y, groups, censored, make_regressor, families)
 
     def _fit(
-        self, X: Any, y: Any, groups: Any, censored: Any, make_regressor: Any
+        self, X: Any, y: Any, groups: Any, censored: Any, make_regressor: Any,
+        families: Any = None,
     ) -> ConductivityModel:
         from ssbml.models.regressors import predict_with_spread
 
@@ -175,6 +201,13 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
             raise ValueError(f"interval must be one of {_INTERVALS}, got {self.interval!r}")
         if not self.difficulty_floor > 0:
             raise ValueError(f"difficulty_floor must be > 0, got {self.difficulty_floor}")
+        if self.interval_groups not in ("none", "family"):
+            raise ValueError("interval_groups must be 'none' or 'family', got "
+                             f"{self.interval_groups!r}")
+        if self.interval_groups == "family" and (families is None
+                                                 or self.interval != "adaptive"):
+            raise ValueError('interval_groups="family" needs families= in fit and '
+                             'interval="adaptive"')
         y = np.asarray(y, dtype=float)
         if not np.isfinite(y).all():
             bad = np.flatnonzero(~np.isfinite(y))[:10].tolist()
@@ -187,6 +220,17 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
         self.feature_names_ = list(F.columns)
         base = self.regressor if self.regressor is not None else make_regressor("hgb")
         splits = cv_splits(self.n_splits, groups, self.random_state, len(y))
+        fold = np.full(len(y), -1)
+        for k, (_, va) in enumerate(splits):
+            fold[va] = k
+        self.oof_fold_ = fold
+        if families is not None:
+            families = np.asarray(pd.Series(families).fillna("unknown").astype(str),
+                                  dtype=object)
+            if families.shape != y.shape:
+                raise ValueError(f"families has {families.size} rows but there are "
+                                 f"{len(y)} targets")
+        self.train_family_ = families
         cens = np.zeros(len(y), dtype=bool) if censored is None else np.asarray(censored, bool)
         if cens.shape != y.shape:
             raise ValueError(f"censored has {cens.size} rows but there are {len(y)} targets")
@@ -229,6 +273,12 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
         if np.isfinite(spread).all():
             self.oof_difficulty_all_ = spread + self.difficulty_offset_
         self._fit_domain(X, F, splits)
+        self.interval_calibrator_ = None
+        if self.interval_groups == "family":
+            from ssbml.models.mondrian import FamilyConformal
+
+            self.interval_calibrator_ = FamilyConformal(self.min_group_rows).fit(
+                self.oof_scores_, self.oof_nearest_family_[measured])
         return self
 
     def _fit_classifier(self, F: np.ndarray, cens: np.ndarray) -> Any:
@@ -257,9 +307,17 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
         Z = self._standardize(F.to_numpy(dtype=float), np.float32)
         self.train_Z_ = Z
         held = np.full(len(Z), np.nan)
+        fam = self.train_family_
+        nearest_family = np.full(len(Z), "", dtype=object)
         for tr, va in splits:
-            held[va] = _knn_distance(Z[tr], Z[va], self.n_neighbors)
+            held[va], nearest = _knn_distance(Z[tr], Z[va], self.n_neighbors,
+                                              return_nearest=True)
+            if fam is not None:
+                nearest_family[va] = fam[tr][nearest]
         self.oof_domain_distance_ = held
+        # the family of each row's nearest training row in the other folds: the same
+        # lookup as for a new composition, so usable as a Mondrian category
+        self.oof_nearest_family_ = nearest_family if fam is not None else None
         self.domain_threshold_ = float(np.nanquantile(held, self.domain_quantile))
         try:
             ef = to_element_fractions(X[["composition"]] if isinstance(X, pd.DataFrame) else X)
@@ -293,7 +351,8 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
             raw = np.clip(raw, 0.0, None)
         self.difficulty_offset_ = float(self.difficulty_floor * max(np.median(raw), 1e-6))
         self.oof_difficulty_ = raw + self.difficulty_offset_
-        self.scores_ = np.sort(abs_res / self.oof_difficulty_)
+        self.oof_scores_ = abs_res / self.oof_difficulty_
+        self.scores_ = np.sort(self.oof_scores_)
 
     def predict(self, X: Any) -> np.ndarray:
         """Point predictions, log10 S/cm (below-detection rows: the bound, see
@@ -316,11 +375,12 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
         quantile of the absolute grouped out-of-fold residuals; valid on average over
         compositions like the training ones but the same for every row. With ``X``
         (compositions): the per-row half-widths of :meth:`predict_interval` (adaptive
-        when ``interval="adaptive"``).
+        when ``interval="adaptive"``, before the cut at :data:`MAX_LOG10_SIGMA`).
         """
         if X is None:
             return conformal_quantile(self.residuals_, alpha)
-        out = self.predict_interval(X, alpha=alpha)
+        out = self.predict_interval_from_features(self._features(X).to_numpy(), alpha=alpha,
+                                                  clip_to_physical=False)
         return ((out["log10_sigma_upper"] - out["log10_sigma_lower"]) / 2).to_numpy()
 
     def _check_features(self, F: pd.DataFrame | np.ndarray) -> np.ndarray:
@@ -342,14 +402,22 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
         return F
 
     def predict_interval_from_features(
-        self, F: pd.DataFrame | np.ndarray, alpha: float = 0.1
+        self, F: pd.DataFrame | np.ndarray, alpha: float = 0.1, families: Any = None,
+        clip_to_physical: bool = True,
     ) -> pd.DataFrame:
         """:meth:`predict_interval` from precomputed features (``featurizer_`` output,
         same columns in the same order): point prediction and interval in one pass over
         the trees. Columns ``log10_sigma``, ``log10_sigma_lower``, ``log10_sigma_upper``
         (log10 S/cm); with ``censoring="classifier"`` also ``p_below_detection``,
         ``below_detection`` and ``log10_sigma_bound`` (log10 S/cm, NaN where measured
-        values are predicted). The index is ``F``'s when it is a DataFrame."""
+        values are predicted). The index is ``F``'s when it is a DataFrame.
+
+        With per-family intervals (``interval_groups="family"``) also
+        ``interval_family``: the calibration family of each row (its nearest training
+        composition's family, or the pooled small families); ``families`` may pass the
+        ``nearest_family`` column of :meth:`domain_table_from_features` to skip a
+        second neighbour search. ``clip_to_physical``: cut values and interval ends at
+        :data:`MAX_LOG10_SIGMA` (off only for models that build on the raw interval)."""
         from ssbml.models.regressors import predict_with_spread
 
         index = F.index if isinstance(F, pd.DataFrame) else None
@@ -362,11 +430,23 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
             both = (predict_with_spread(self.regressor_, F)
                     if self.difficulty_kind_ == "tree_spread" else None)
             mu, spread = both if both is not None else (self.regressor_.predict(F), None)
-            h = conformal_quantile(self.scores_, alpha) * self._difficulty(F, spread)
+            calibrator = getattr(self, "interval_calibrator_", None)
+            if calibrator is None:
+                q: Any = conformal_quantile(self.scores_, alpha)
+            else:
+                if families is None:
+                    families = self.nearest_family_from_features(F)
+                families = np.asarray(families, dtype=object)
+                if families.shape != (len(F),):
+                    raise ValueError(f"families has {families.size} rows, features {len(F)}")
+                q = calibrator.quantile(families, alpha)
+            h = q * self._difficulty(F, spread)
         out = pd.DataFrame(
             {"log10_sigma": mu, "log10_sigma_lower": mu - h, "log10_sigma_upper": mu + h},
             index=index,
         )
+        if mode != "constant" and getattr(self, "interval_calibrator_", None) is not None:
+            out["interval_family"] = self.interval_calibrator_.category(families)
         clf = getattr(self, "classifier_", None)
         if clf is not None:
             p = clf.predict_proba(np.where(np.isnan(F), 0.0, F))[:, -1]
@@ -381,6 +461,8 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
             out.loc[below, "log10_sigma"] = bound[below]
             out.loc[below, "log10_sigma_upper"] = bound[below]
             out["log10_sigma_lower"] = np.minimum(out["log10_sigma_lower"], out["log10_sigma"])
+        if clip_to_physical:
+            clip_log10_sigma(out)
         return out
 
     def predict_interval(self, X: Any, alpha: float = 0.1) -> pd.DataFrame:
@@ -415,6 +497,18 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
         Z = self._standardize(np.asarray(F), np.float32 if dtype == np.float32 else dtype)
         return _knn_distance(self.train_Z_, Z, self.n_neighbors)
 
+    def nearest_family_from_features(
+        self, F: pd.DataFrame | np.ndarray, dtype: Any = np.float32
+    ) -> np.ndarray:
+        """The family label of each row's nearest training composition (standardized
+        feature space); empty strings when the model was fitted without families."""
+        fam = getattr(self, "train_family_", None)
+        if fam is None:
+            return np.full(len(F), "", dtype=object)
+        Z = self._standardize(np.asarray(F), dtype)
+        _, nearest = _knn_distance(self.train_Z_, Z, 1, return_nearest=True)
+        return fam[nearest]
+
     def domain_distance(self, X: Any) -> np.ndarray:
         """Nearest-neighbour distance to the training compositions (dimensionless)."""
         return self.domain_distance_from_features(self._features(X))
@@ -442,8 +536,15 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
     ) -> pd.DataFrame:
         """``domain_distance``, ``in_domain`` and ``domain_reason`` ('' when in domain)
         from features and, optionally, the compositions as ElementFractions (for the
-        unseen-element check)."""
-        d = self.domain_distance_from_features(F, dtype=dtype)
+        unseen-element check); with training families also ``nearest_family`` (the
+        family of the nearest training composition)."""
+        fam = getattr(self, "train_family_", None)
+        Z = self._standardize(np.asarray(F), np.float32 if dtype == np.float32 else dtype)
+        if fam is None:
+            d = _knn_distance(self.train_Z_, Z, self.n_neighbors)
+        else:
+            d, nearest = _knn_distance(self.train_Z_, Z, self.n_neighbors,
+                                       return_nearest=True)
         unseen = self._unseen(ef) if ef is not None else [""] * len(d)
         t = self.domain_threshold_
         reason = [
@@ -453,8 +554,11 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
             for u, v in zip(unseen, d, strict=True)
         ]
         reason = np.asarray(reason, dtype=object)
-        return pd.DataFrame({"domain_distance": d, "in_domain": reason == "",
-                             "domain_reason": reason.astype(object)})
+        out = pd.DataFrame({"domain_distance": d, "in_domain": reason == "",
+                            "domain_reason": reason.astype(object)})
+        if fam is not None:
+            out["nearest_family"] = fam[nearest]
+        return out
 
     def domain_table(self, X: Any) -> pd.DataFrame:
         """:meth:`domain_table_from_features` of compositions ``X`` (input index kept)."""
@@ -471,18 +575,36 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
         return self.domain_table(X)["in_domain"].to_numpy()
 
 
-def _knn_distance(train_Z: np.ndarray, Z: np.ndarray, k: int, chunk: int = 4096) -> np.ndarray:
+def clip_log10_sigma(table: pd.DataFrame, prefix: str = "log10_sigma") -> pd.DataFrame:
+    """Cut ``<prefix>``, ``<prefix>_lower`` and ``<prefix>_upper`` (log10 S/cm) of
+    ``table`` at :data:`MAX_LOG10_SIGMA`, in place; returns ``table``."""
+    for col in (prefix, f"{prefix}_lower", f"{prefix}_upper"):
+        if col in table:
+            table[col] = np.minimum(table[col].to_numpy(dtype=float), MAX_LOG10_SIGMA)
+    return table
+
+
+def _knn_distance(
+    train_Z: np.ndarray, Z: np.ndarray, k: int, chunk: int = 4096,
+    return_nearest: bool = False,
+) -> np.ndarray | tuple[np.ndarray, np.ndarray]:
     """Mean Euclidean distance of every row of ``Z`` to its ``k`` nearest rows of
-    ``train_Z``, divided by sqrt(n_features); computed in row chunks (bounded memory)."""
+    ``train_Z``, divided by sqrt(n_features); computed in row chunks (bounded memory).
+    With ``return_nearest`` also the index (into ``train_Z``) of each row's nearest
+    training row."""
     train_Z = np.asarray(train_Z, dtype=np.float32)
     Z = np.asarray(Z, dtype=np.float32)
     k = max(1, min(k, len(train_Z)))
     t2 = np.einsum("ij,ij->i", train_Z, train_Z, dtype=np.float64)
     out = np.empty(len(Z))
+    nearest = np.empty(len(Z), dtype=np.int64)
     for start in range(0, len(Z), chunk):
         part = Z[start : start + chunk]
         p2 = np.einsum("ij,ij->i", part, part, dtype=np.float64)
         d2 = p2[:, None] + t2[None, :] - 2.0 * (part @ train_Z.T).astype(np.float64)
+        if return_nearest:
+            nearest[start : start + chunk] = np.argmin(d2, axis=1)
         d2 = np.partition(np.clip(d2, 0.0, None), k - 1, axis=1)[:, :k]
         out[start : start + chunk] = np.sqrt(d2).mean(axis=1)
-    return out / np.sqrt(max(train_Z.shape[1], 1))
+    out /= np.sqrt(max(train_Z.shape[1], 1))
+    return (out, nearest) if return_nearest else out

@@ -79,6 +79,7 @@ class TrainConfig:
     groups: str = "chemsys"
     n_splits: int = 5
     censoring: str = "none"
+    interval_groups: str = "none"
     search_space: dict[str, list[Any]] = field(default_factory=dict)
     search_n_iter: int | None = None
 
@@ -99,7 +100,8 @@ class TrainConfig:
                 flat[key] = d.pop(key)
         if "set" in f:
             flat["features"] = f.pop("set")
-        for key in ("regressor", "params", "groups", "n_splits", "censoring"):
+        for key in ("regressor", "params", "groups", "n_splits", "censoring",
+                    "interval_groups"):
             if key in m:
                 flat[key] = m.pop(key)
         if "space" in s:
@@ -116,6 +118,9 @@ class TrainConfig:
         if cfg.censoring not in ("none", "classifier", "bound"):
             raise ValueError("model.censoring must be none, classifier or bound, got "
                              f"{cfg.censoring!r}")
+        if cfg.interval_groups not in ("none", "family"):
+            raise ValueError("model.interval_groups must be none or family, got "
+                             f"{cfg.interval_groups!r}")
         if cfg.censoring != "none" and cfg.censored == "drop":
             raise ValueError(f"model.censoring = {cfg.censoring!r} needs the censored rows "
                              "(data.censored = 'paper' or 'bound')")
@@ -240,6 +245,7 @@ def build_model(cfg: TrainConfig, params: dict[str, Any] | None = None) -> Any:
         n_splits=cfg.n_splits,
         random_state=cfg.seed,
         censoring=cfg.censoring,
+        interval_groups=cfg.interval_groups,
     )
 
 
@@ -309,11 +315,14 @@ def run_training(
         inputs = model_inputs(cfg)
         model = build_model(cfg, best_params)
         model.fit(train[inputs], train["log10_sigma"].to_numpy(), groups=groups,
-                  censored=train["censored"].to_numpy())
+                  censored=train["censored"].to_numpy(), families=train["family"])
         y_tr = train["log10_sigma"].to_numpy()
         metrics = regression_metrics(y_tr, model.oof_predictions_, prefix="cv_")
         metrics["interval_halfwidth90"] = model.interval_halfwidth(0.1)
-        metrics |= _oof_quality(model, train, groups)
+        oof_metrics, oof_pred = _oof_quality(model, train, groups)
+        metrics |= oof_metrics
+        family_tables = {"cv": _measured_family_table(train, oof_pred)}
+        log_dataframe_artifact(family_tables["cv"], "family_quality_cv.csv")
         fig = parity_plot(y_tr, model.oof_predictions_, censored=train["censored"],
                           title=f"{cfg.name} grouped CV (train)")
         log_figure(fig, "parity_cv.png")
@@ -340,6 +349,8 @@ def run_training(
                                    title=f"{cfg.name} OBELiX test"), "parity_test.png")
             fam = per_family_errors(test["family"], y_te, paper)
             log_dataframe_artifact(fam, "family_errors_test.csv")
+            family_tables["test"] = _measured_family_table(test, pred)
+            log_dataframe_artifact(family_tables["test"], "family_quality_test.csv")
             predictions = pd.concat([test[["composition", "log10_sigma", "family"]]
                                      .rename(columns={"log10_sigma": "measured"}), pred], axis=1)
             log_dataframe_artifact(predictions, "predictions_test.csv")
@@ -362,6 +373,7 @@ def run_training(
             "model": model,
             "config": cfg,
             "predictions": predictions,
+            "family_tables": family_tables,
             "model_version": None if info is None else info.registered_model_version,
         }
 
@@ -442,15 +454,40 @@ def censored_metrics(
     return {f"{prefix}{k}": v for k, v in out.items()}
 
 
-def _oof_quality(model: Any, train: pd.DataFrame, groups: Any) -> dict[str, float]:
+def _measured_family_table(rows: pd.DataFrame, pred: pd.DataFrame) -> pd.DataFrame:
+    """:func:`per_family_quality` of the measured (not censored) rows of ``rows`` against
+    ``pred`` (``log10_sigma`` with ``_lower``/``_upper``, log10 S/cm, same row order)."""
+    m = ~rows["censored"].to_numpy(dtype=bool)
+    return per_family_quality(
+        rows["family"].to_numpy()[m], rows["log10_sigma"].to_numpy()[m],
+        pred["log10_sigma"].to_numpy()[m], pred["log10_sigma_lower"].to_numpy()[m],
+        pred["log10_sigma_upper"].to_numpy()[m])
+
+
+def _oof_quality(
+    model: Any, train: pd.DataFrame, groups: Any
+) -> tuple[dict[str, float], pd.DataFrame]:
     """Grouped-CV bound-aware metrics and per-family coverage of the out-of-fold
-    adaptive intervals (``cv_`` prefix)."""
+    adaptive intervals (``cv_`` prefix), and the out-of-fold prediction table."""
     from ssbml.models.conductivity import conformal_quantile
 
     mu = model.oof_mu_
     d = getattr(model, "oof_difficulty_all_", None)
+    calibrator = getattr(model, "interval_calibrator_", None)
     if d is None:
         h = np.full(len(mu), model.interval_halfwidth(0.1))
+    elif calibrator is not None:
+        # per-family quantiles, each fold's from the other folds' measured rows only
+        from ssbml.models.mondrian import cross_fold_quantiles
+
+        measured = (~train["censored"].to_numpy(dtype=bool)
+                    if getattr(model, "classifier_", None) is not None
+                    else np.ones(len(mu), dtype=bool))
+        scores = np.full(len(mu), np.nan)
+        scores[measured] = model.oof_scores_
+        q = cross_fold_quantiles(scores, model.oof_nearest_family_, model.oof_fold_, 0.1,
+                                 calibrator.min_rows)
+        h = q * d
     else:
         h = conformal_quantile(model.scores_, 0.1) * d
     pred = pd.DataFrame({"log10_sigma": mu, "log10_sigma_lower": mu - h,
@@ -462,9 +499,10 @@ def _oof_quality(model: Any, train: pd.DataFrame, groups: Any) -> dict[str, floa
 
         pred.loc[below, ["log10_sigma", "log10_sigma_upper"]] = DETECTION_BOUND_LOG10
         pred["log10_sigma_lower"] = np.minimum(pred["log10_sigma_lower"], pred["log10_sigma"])
-    return censored_metrics(train["log10_sigma"].to_numpy(), pred,
-                            train["censored"].to_numpy(dtype=bool),
-                            train["family"].to_numpy(), prefix="cv_")
+    metrics = censored_metrics(train["log10_sigma"].to_numpy(), pred,
+                               train["censored"].to_numpy(dtype=bool),
+                               train["family"].to_numpy(), prefix="cv_")
+    return metrics, pred
 
 
 TEMPERATURE_EXPERIMENT = "ssbml-conductivity-temperature"
@@ -501,8 +539,13 @@ def temperature_cv(
     """Grouped (chemical system) K-fold of the whole temperature path: in every fold the
     room-temperature model (``cfg``) and the Arrhenius model are refit without the
     held-out chemical systems, which are then predicted at their measured temperatures.
-    Returns ``data`` with ``pred``, ``lower``, ``upper``, ``ea_pred`` and
-    ``median_baseline`` (the training folds' median log10 S/cm) columns."""
+    Returns ``data`` with ``pred``, ``lower``, ``upper`` (the uncalibrated 90 %
+    interval before the physical ceiling, log10 S/cm), ``ea_pred`` (eV),
+    ``median_baseline`` (the training folds' median log10 S/cm), ``fold``,
+    ``nearest_family`` (the family of the nearest room-temperature training
+    composition of the fold: the Mondrian category of
+    :meth:`ArrheniusModel.calibrate_intervals`), ``in_domain`` and ``domain_distance``
+    columns."""
     from sklearn.model_selection import GroupKFold
 
     from ssbml.models.conductivity import chemical_system_groups
@@ -514,9 +557,13 @@ def temperature_cv(
     out = data.reset_index(drop=True).copy()
     for c in ("pred", "lower", "upper", "ea_pred", "median_baseline"):
         out[c] = np.nan
+    out["fold"] = -1
+    out["nearest_family"] = ""
+    out["in_domain"] = False
+    out["domain_distance"] = np.nan
     folds = GroupKFold(n_splits=n_splits).split(np.zeros((len(all_groups), 1)),
                                                 groups=all_groups)
-    for _, va in folds:
+    for k, (_, va) in enumerate(folds):
         held = set(all_groups[va])
         rt_tr = rt_train[~np.isin(g_rt, list(held))]
         t_tr = out[~np.isin(g_t, list(held))]
@@ -526,18 +573,42 @@ def temperature_cv(
         rt = build_model(cfg).fit(
             rt_tr[["composition"]], rt_tr["log10_sigma"].to_numpy(),
             groups=chemical_system_groups(rt_tr["composition"]),
-            censored=rt_tr["censored"].to_numpy(),
+            censored=rt_tr["censored"].to_numpy(), families=rt_tr["family"],
         )
         tm = ArrheniusModel(rt, random_state=cfg.seed).fit(t_tr)
         part = out.iloc[t_va]
-        pred = tm.predict_interval(part[["composition"]], part["temperature_K"].to_numpy(),
-                                   alpha=alpha)
+        F = tm._features(part[["composition"]])
+        dom = rt.domain_table(part[["composition"]])
+        families = dom["nearest_family"].to_numpy()
+        pred = tm.predict_interval_from_features(F, part["temperature_K"].to_numpy(),
+                                                 alpha=alpha, families=families,
+                                                 clip_to_physical=False)
+        out.loc[t_va, "fold"] = k
+        out.loc[t_va, "nearest_family"] = families
+        out.loc[t_va, "in_domain"] = dom["in_domain"].to_numpy()
+        out.loc[t_va, "domain_distance"] = dom["domain_distance"].to_numpy()
         out.loc[t_va, "pred"] = pred["log10_sigma"].to_numpy()
         out.loc[t_va, "lower"] = pred["log10_sigma_lower"].to_numpy()
         out.loc[t_va, "upper"] = pred["log10_sigma_upper"].to_numpy()
         out.loc[t_va, "ea_pred"] = pred["activation_energy_eV"].to_numpy()
         out.loc[t_va, "median_baseline"] = float(np.median(t_tr["log10_sigma"]))
     return out
+
+
+def _family_calibrated_cv(res: pd.DataFrame, min_rows: int) -> pd.DataFrame:
+    """``res`` of :func:`temperature_cv` with ``lower``/``upper`` rescaled per nearest
+    family by quantiles calibrated on the other folds only (honest coverage)."""
+    from ssbml.models.mondrian import cross_fold_quantiles
+    from ssbml.models.temperature import interval_scores
+
+    q = cross_fold_quantiles(interval_scores(res), res["nearest_family"].to_numpy(),
+                             res["fold"].to_numpy(), 0.1, min_rows)
+    from ssbml.models.conductivity import MAX_LOG10_SIGMA
+
+    mu = res["pred"].to_numpy()
+    return res.assign(lower=mu - q * (mu - res["lower"].to_numpy()),
+                      upper=np.minimum(mu + q * (res["upper"].to_numpy() - mu),
+                                       MAX_LOG10_SIGMA))
 
 
 def run_temperature_training(
@@ -584,11 +655,12 @@ def run_temperature_training(
         room_temperature_model = build_model(cfg).fit(
             rt_train[["composition"]], rt_train["log10_sigma"].to_numpy(),
             groups=chemical_system_groups(rt_train["composition"]),
-            censored=rt_train["censored"].to_numpy(),
+            censored=rt_train["censored"].to_numpy(), families=rt_train["family"],
         )
     with start_run(experiment, run_name="arrhenius-anchored", tracking_uri=tracking_uri,
                    data_names=("liverpool",), tags={"task": "conductivity-temperature"}) as run:
-        model = ArrheniusModel(room_temperature_model, random_state=cfg.seed)
+        model = ArrheniusModel(room_temperature_model, random_state=cfg.seed,
+                               interval_groups=cfg.interval_groups)
         mlflow.log_params({k: v for k, v in model.get_params(deep=False).items()
                            if not hasattr(v, "fit")} | {"n_rows": len(data),
                                                         "rt_config": cfg.name})
@@ -615,6 +687,11 @@ def run_temperature_training(
         if cv:
             res = temperature_cv(cfg, rt_train, data)
             y = res["log10_sigma"].to_numpy()
+            metrics["cv_T_coverage90_uncalibrated"] = float(np.mean(
+                (y >= res["lower"]) & (y <= res["upper"])))
+            if cfg.interval_groups == "family":
+                model.calibrate_intervals(res)
+                res = _family_calibrated_cv(res, model.min_group_rows)
             metrics |= regression_metrics(y, res["pred"], res["lower"], res["upper"],
                                           prefix="cv_T_")
             metrics["cv_T_mae_median_baseline"] = float(np.mean(np.abs(

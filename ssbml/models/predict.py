@@ -84,8 +84,13 @@ def predict_table(
     for c in ("below_detection", "in_domain"):
         if c in cols:
             out[c] = pd.array([pd.NA] * len(out), dtype="boolean")
-    if "domain_reason" in cols:
-        out["domain_reason"] = ""
+    # text columns (domain_reason, nearest_family, interval_family): '' where no row
+    text_cols = {"domain_reason"} | ({c for c in pred.columns
+                                      if not pd.api.types.is_numeric_dtype(pred[c])
+                                      and not pd.api.types.is_bool_dtype(pred[c])}
+                                     if pred is not None else set())
+    for c in text_cols & set(cols):
+        out[c] = pd.Series([""] * len(out), dtype=object)
     if pred is not None and len(good_rows):
         idx = np.asarray(good_rows, dtype=int)
         for c in cols:

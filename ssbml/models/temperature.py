@@ -26,7 +26,14 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 
-__all__ = ["K_B_EV", "T0_K", "ArrheniusModel", "arrhenius_fit", "arrhenius_series"]
+__all__ = [
+    "K_B_EV",
+    "T0_K",
+    "ArrheniusModel",
+    "arrhenius_fit",
+    "arrhenius_series",
+    "interval_scores",
+]
 
 K_B_EV = 8.617333262e-5
 """Boltzmann constant, eV/K."""
@@ -96,6 +103,24 @@ def _inverse_temperature_term(temperature_K: Any, n: int) -> np.ndarray:
     return (1.0 / T - 1.0 / T0_K) / (K_B_EV * _LN10)
 
 
+def interval_scores(table: pd.DataFrame) -> np.ndarray:
+    """Dimensionless nonconformity of held-out rows against an asymmetric interval:
+    ``(y - pred) / (upper - pred)`` above the prediction, ``(pred - y) / (pred - lower)``
+    below (columns ``log10_sigma``, ``pred``, ``lower``, ``upper``, log10 S/cm). A row
+    is inside the interval rescaled by ``q`` exactly when its score is <= ``q``; a zero
+    half-width with the value outside scores 1e6 (finite, so calibration keeps it)."""
+    y = table["log10_sigma"].to_numpy(dtype=float)
+    mu = table["pred"].to_numpy(dtype=float)
+    lo = table["lower"].to_numpy(dtype=float)
+    hi = table["upper"].to_numpy(dtype=float)
+    up = y >= mu
+    dev = np.abs(y - mu)
+    width = np.where(up, hi - mu, mu - lo)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s = np.where(width > 0, dev / width, np.where(dev > 0, 1e6, 0.0))
+    return s
+
+
 class ArrheniusModel(RegressorMixin, BaseEstimator):
     """Predict log10 S/cm at temperature T (K) and the activation energy (eV).
 
@@ -107,10 +132,18 @@ class ArrheniusModel(RegressorMixin, BaseEstimator):
     min_span_K, min_points : smallest temperature span (K) and number of distinct
         temperatures of a series that gets an Arrhenius fit.
     ea_min_eV, ea_max_eV : physical range of Ea (eV); fitted targets and predictions
-        are clipped to it. Series whose fit is <= 0 or above ``ea_reject_eV`` (e.g. a
-        phase transition inside the series) are not used.
+        are clipped to it. Series whose fit is <= 0 or above ``ea_reject_eV`` are not
+        used: with the default (= ``ea_max_eV``, 1.5 eV) that drops fits such as a
+        LATP series rising 2.9 decades over 37 K (1.53 eV, log10 prefactor 19.7), a
+        phase transition or a sintering change inside the series, not an activation
+        energy.
     n_splits : folds (grouped by chemical system) of the out-of-fold Ea residuals that
         set the Ea interval.
+    interval_groups : ``"none"`` or ``"family"``: with ``"family"``,
+        :meth:`calibrate_intervals` rescales the log10 S/cm interval per family of the
+        nearest training composition (Mondrian conformal on grouped-CV residuals of
+        the whole temperature path, :mod:`ssbml.models.mondrian`).
+    min_group_rows : calibration rows a family needs for its own scale.
 
     ``X`` is anything the featurizer accepts (DataFrame with ``composition``, formulas,
     :class:`ssbml.composition.ElementFractions`).
@@ -124,10 +157,12 @@ class ArrheniusModel(RegressorMixin, BaseEstimator):
         min_points: int = 2,
         ea_min_eV: float = 0.1,
         ea_max_eV: float = 1.5,
-        ea_reject_eV: float = 3.0,
+        ea_reject_eV: float = 1.5,
         n_splits: int = 5,
         random_state: int = 0,
         difficulty_floor: float = 0.5,
+        interval_groups: str = "none",
+        min_group_rows: int = 20,
     ) -> None:
         self.room_temperature_model = room_temperature_model
         self.ea_regressor = ea_regressor
@@ -139,6 +174,8 @@ class ArrheniusModel(RegressorMixin, BaseEstimator):
         self.n_splits = n_splits
         self.random_state = random_state
         self.difficulty_floor = difficulty_floor
+        self.interval_groups = interval_groups
+        self.min_group_rows = min_group_rows
 
     # -- fitting -----------------------------------------------------------------
     def fit(self, data: pd.DataFrame, y: Any = None) -> ArrheniusModel:
@@ -210,6 +247,24 @@ class ArrheniusModel(RegressorMixin, BaseEstimator):
         self.oof_ea_spread_ = spread
         self.ea_regressor_ = clone(base).fit(F, target)
         self.n_features_in_ = F.shape[1]
+        self.interval_calibrator_ = None
+        return self
+
+    def calibrate_intervals(self, cv_table: pd.DataFrame) -> ArrheniusModel:
+        """Per-family rescaling of the log10 S/cm interval (``interval_groups="family"``).
+
+        ``cv_table``: held-out predictions of the whole temperature path by models that
+        did not see the rows' chemical systems (:func:`ssbml.models.experiment.temperature_cv`)
+        with columns ``log10_sigma``, ``pred``, ``lower``, ``upper`` (uncalibrated 90 %
+        interval, log10 S/cm) and ``nearest_family``. The scale of a family is the
+        conformal quantile of its rows' :func:`interval_scores`."""
+        from ssbml.models.mondrian import FamilyConformal
+
+        if self.interval_groups != "family":
+            raise ValueError('calibrate_intervals needs interval_groups="family"')
+        scores = interval_scores(cv_table)
+        self.interval_calibrator_ = FamilyConformal(self.min_group_rows).fit(
+            scores, cv_table["nearest_family"].to_numpy())
         return self
 
     # -- prediction --------------------------------------------------------------
@@ -217,16 +272,28 @@ class ArrheniusModel(RegressorMixin, BaseEstimator):
         F = self.featurizer_.transform(X)
         return np.asarray(F.values if isinstance(F, pd.DataFrame) else F, dtype=float)
 
-    def _ea_from_features(self, F: np.ndarray, alpha: float) -> tuple[np.ndarray, ...]:
-        """(Ea, lower, upper) in eV, clipped to the physical range."""
-        from ssbml.models.conductivity import conformal_quantile
+    def _ea_spread(self, F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(raw Ea in eV, its difficulty: tree spread plus the offset, eV)."""
         from ssbml.models.regressors import predict_with_spread
 
         both = predict_with_spread(self.ea_regressor_, F, n_jobs=1)
         ea, spread = both if both is not None else (self.ea_regressor_.predict(F), 0.0)
-        h = conformal_quantile(self.ea_scores_, alpha) * (spread + self.ea_difficulty_offset_)
+        return ea, spread + self.ea_difficulty_offset_
+
+    def _ea_interval(
+        self, ea: np.ndarray, difficulty: np.ndarray, alpha: float
+    ) -> tuple[np.ndarray, ...]:
+        """(Ea, lower, upper) in eV at coverage ``1 - alpha``, clipped to the physical
+        range."""
+        from ssbml.models.conductivity import conformal_quantile
+
+        h = conformal_quantile(self.ea_scores_, alpha) * difficulty
         lo, hi = self.ea_min_eV, self.ea_max_eV
         return np.clip(ea, lo, hi), np.clip(ea - h, lo, hi), np.clip(ea + h, lo, hi)
+
+    def _ea_from_features(self, F: np.ndarray, alpha: float) -> tuple[np.ndarray, ...]:
+        """(Ea, lower, upper) in eV, clipped to the physical range."""
+        return self._ea_interval(*self._ea_spread(F), alpha)
 
     def activation_energy_eV(self, X: Any) -> np.ndarray:
         """Activation energy (eV) within ``[ea_min_eV, ea_max_eV]``, one per input row."""
@@ -245,31 +312,63 @@ class ArrheniusModel(RegressorMixin, BaseEstimator):
         return out["log10_sigma"].to_numpy(), out["activation_energy_eV"].to_numpy()
 
     def predict_interval_from_features(
-        self, F: Any, temperature_K: Any = T0_K, alpha: float = 0.1
+        self, F: Any, temperature_K: Any = T0_K, alpha: float = 0.1, families: Any = None,
+        clip_to_physical: bool = True,
     ) -> pd.DataFrame:
         """From a ``featurizer_`` feature table: ``log10_sigma`` with ``_lower``/``_upper``
         (log10 S/cm) at ``temperature_K`` (scalar or per row, K),
         ``activation_energy_eV`` with ``_lower``/``_upper`` (eV), and the room-temperature
         model's below-detection columns (the bound moved to T with the Ea interval end
-        that gives the largest value, so it stays an upper bound)."""
+        that gives the largest value, so it stays an upper bound).
+
+        The log10 S/cm half-width combines the room-temperature half-width and the Ea
+        half-width times |1/T - 1/T0| / (k_B ln 10); once :meth:`calibrate_intervals`
+        has run, the 90 % combination is rescaled by the conformal quantile of the
+        row's family (``interval_family``). ``families``: the nearest-family labels of
+        the rows, if already known (else looked up). ``clip_to_physical``: cut values
+        and interval ends at :data:`~ssbml.models.conductivity.MAX_LOG10_SIGMA` (off
+        only for calibration on the raw interval)."""
+        from ssbml.models.conductivity import clip_log10_sigma
+
         index = F.index if isinstance(F, pd.DataFrame) else None
         Fv = np.asarray(F.values if isinstance(F, pd.DataFrame) else F, dtype=float)
         g = _inverse_temperature_term(temperature_K, Fv.shape[0])
-        rt = self.room_temperature_model.predict_interval_from_features(Fv, alpha=alpha)
-        ea, ea_lo, ea_hi = self._ea_from_features(Fv, alpha)
+        rt_model = self.room_temperature_model
+        cal = getattr(self, "interval_calibrator_", None)
+        grouped = cal is not None or getattr(rt_model, "interval_calibrator_", None) is not None
+        if grouped and families is None:
+            families = rt_model.nearest_family_from_features(Fv)
+        # with a calibrator the widths are built at the nominal 90 % and rescaled
+        width_alpha = 0.1 if cal is not None else alpha
+        rt = (rt_model.predict_interval_from_features(Fv, alpha=width_alpha, families=families,
+                                                      clip_to_physical=False)
+              if grouped else rt_model.predict_interval_from_features(
+                  Fv, alpha=width_alpha, clip_to_physical=False))
+        ea_raw, ea_difficulty = self._ea_spread(Fv)
+        ea, ea_lo, ea_hi = self._ea_interval(ea_raw, ea_difficulty, alpha)
+        _, w_lo, w_hi = (self._ea_interval(ea_raw, ea_difficulty, width_alpha)
+                         if width_alpha != alpha else (ea, ea_lo, ea_hi))
         mu0 = rt["log10_sigma"].to_numpy()
         h_rt_lo = mu0 - rt["log10_sigma_lower"].to_numpy()
         h_rt_hi = rt["log10_sigma_upper"].to_numpy() - mu0
-        h_ea = np.abs(g) * np.maximum(ea - ea_lo, ea_hi - ea)
+        h_ea = np.abs(g) * np.maximum(ea - w_lo, w_hi - ea)
+        half_lo, half_hi = np.hypot(h_rt_lo, h_ea), np.hypot(h_rt_hi, h_ea)
+        if cal is not None:
+            q = cal.quantile(families, alpha)
+            half_lo, half_hi = q * half_lo, q * half_hi
         mu = mu0 - ea * g
         out = pd.DataFrame({
             "log10_sigma": mu,
-            "log10_sigma_lower": mu - np.hypot(h_rt_lo, h_ea),
-            "log10_sigma_upper": mu + np.hypot(h_rt_hi, h_ea),
+            "log10_sigma_lower": mu - half_lo,
+            "log10_sigma_upper": mu + half_hi,
             "activation_energy_eV": ea,
             "activation_energy_eV_lower": ea_lo,
             "activation_energy_eV_upper": ea_hi,
         }, index=index)
+        if cal is not None:
+            out["interval_family"] = cal.category(families)
+        elif "interval_family" in rt.columns:
+            out["interval_family"] = rt["interval_family"].to_numpy()
         if "below_detection" in rt.columns:
             below = rt["below_detection"].to_numpy(dtype=bool)
             # the largest value at T consistent with the bound at T0
@@ -279,7 +378,7 @@ class ArrheniusModel(RegressorMixin, BaseEstimator):
             out["log10_sigma_bound"] = np.where(below, bound_T, np.nan)
             out.loc[below, "log10_sigma_upper"] = bound_T[below]
             out["log10_sigma_lower"] = np.minimum(out["log10_sigma_lower"], out["log10_sigma"])
-        return out
+        return clip_log10_sigma(out) if clip_to_physical else out
 
     def predict_interval(
         self, X: Any, temperature_K: Any = T0_K, alpha: float = 0.1

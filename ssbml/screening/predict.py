@@ -100,19 +100,26 @@ def predict_chunk(
     cond = models.conductivity
     feats = _features_once([cond, models.stability, models.temperature], X)
     F = feats[id(cond)]
-    pred = cond.predict_interval_from_features(F, alpha=alpha)
-    for col in pred.columns:
-        out[col] = pred[col].to_numpy()
     # nearest-neighbour applicability domain (float32 standardized features: half the
-    # memory of a large chunk) and elements never seen in training
+    # memory of a large chunk) and elements never seen in training; its nearest-family
+    # column also selects the per-family interval calibration (one neighbour search)
+    dom = None
     if hasattr(cond, "domain_table_from_features"):
         dom = cond.domain_table_from_features(F, X, dtype=np.float32)
+    families = None if dom is None or "nearest_family" not in dom else dom["nearest_family"]
+    if families is not None and getattr(cond, "interval_calibrator_", None) is not None:
+        pred = cond.predict_interval_from_features(F, alpha=alpha, families=families)
+    else:
+        pred = cond.predict_interval_from_features(F, alpha=alpha)
+    for col in pred.columns:
+        out[col] = pred[col].to_numpy()
+    if dom is not None:
         for col in dom.columns:
             out[col] = dom[col].to_numpy()
     if temperature_K is not None and models.temperature is not None:
         out["temperature_K"] = float(temperature_K)
         at_T = models.temperature.predict_interval_from_features(
-            feats[id(models.temperature)], temperature_K, alpha=alpha
+            feats[id(models.temperature)], temperature_K, alpha=alpha, families=families
         )
         out["log10_sigma_at_T"] = at_T["log10_sigma"].to_numpy()
         out["log10_sigma_at_T_lower"] = at_T["log10_sigma_lower"].to_numpy()
