@@ -31,6 +31,8 @@ import numpy as np
 import pandas as pd
 from pymatgen.core import Composition, Element
 
+from ssbml.errors import SsbmlError
+
 __all__ = [
     "MAX_AMOUNT",
     "MAX_AMOUNT_RATIO",
@@ -82,7 +84,7 @@ _LEADING_COEFF = re.compile(r"^(\d+(?:\.\d*)?|\.\d+)(?=[A-Z(])")
 _VALID_SYMBOLS = frozenset(e.symbol for e in Element)
 
 
-class CompositionError(ValueError):
+class CompositionError(SsbmlError, ValueError):
     """A formula that cannot be turned into a composition; names the input and the reason."""
 
     def __init__(self, formula: object, reason: str) -> None:

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ssbml.data.registry import file_sha256
+from ssbml.errors import SsbmlError
 
 __all__ = [
     "MANIFEST",
@@ -50,11 +51,11 @@ ENV_TRUST = "SSBML_TRUST_MODEL"
 ENV_TRUST_STORE = "SSBML_TRUSTED_MODELS"
 
 
-class ModelNotFoundError(FileNotFoundError):
+class ModelNotFoundError(SsbmlError, FileNotFoundError):
     """A model name is not in the manifest, or its file is missing."""
 
 
-class ModelIntegrityError(RuntimeError):
+class ModelIntegrityError(SsbmlError, RuntimeError):
     """A model file's sha256 does not match the manifest."""
 
 

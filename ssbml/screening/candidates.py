@@ -53,6 +53,7 @@ import pandas as pd
 from pymatgen.core import Composition, Element, Species
 
 from ssbml.composition import CompositionError, ElementFractions, parse_formula
+from ssbml.errors import SsbmlError
 
 __all__ = [
     "DEFAULT_AMOUNTS",
@@ -159,7 +160,7 @@ REJECTED_COLUMNS = (
 _ANION_FORMERS = frozenset({"N", "O", "F", "S", "Cl", "Se", "Br", "Te", "I"})
 
 
-class DopingError(ValueError):
+class DopingError(SsbmlError, ValueError):
     """A doping request that cannot produce charge-neutral candidates; says why."""
 
 

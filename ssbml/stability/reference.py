@@ -19,6 +19,7 @@ from pymatgen.core import Composition, Element
 
 from ssbml.composition import CompositionError, parse_formula
 from ssbml.data.thermo import thermo_table
+from ssbml.errors import SsbmlError
 
 __all__ = [
     "MAX_ELEMENTS",
@@ -39,7 +40,7 @@ scope (the reference table has no Li compound with more than 8 elements)."""
 LI = "Li"
 
 
-class StabilityInputError(ValueError):
+class StabilityInputError(SsbmlError, ValueError):
     """A composition the thermodynamic calculator cannot handle; names input and reason."""
 
     def __init__(self, formula: object, reason: str) -> None:

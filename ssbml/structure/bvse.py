@@ -42,6 +42,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ssbml.errors import SsbmlError
+
 if TYPE_CHECKING:
     from pymatgen.core import Structure
 
@@ -77,7 +79,7 @@ neighbours, and are ignored in the Li-Li distances."""
 DIMENSIONS = ("1D", "2D", "3D")
 
 
-class MigrationInputError(ValueError):
+class MigrationInputError(SsbmlError, ValueError):
     """The structure cannot be analysed; the message names the input and the reason."""
 
     def __init__(self, source: str, reason: str) -> None:

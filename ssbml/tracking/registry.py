@@ -15,6 +15,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from ssbml.errors import SsbmlError
+
 __all__ = [
     "ModelUriError",
     "check_uri_model",
@@ -26,7 +28,7 @@ __all__ = [
 _MODELS_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<version>\d+))$")
 
 
-class ModelUriError(ValueError):
+class ModelUriError(SsbmlError, ValueError):
     """A model URI that does not name a loadable registered model version."""
 
 

@@ -12,6 +12,8 @@ from typing import Any
 
 import pandas as pd
 
+from ssbml.errors import SsbmlError
+
 __all__ = [
     "TrackingUnreachableError",
     "default_tracking_uri",
@@ -69,7 +71,7 @@ def _ensure_experiment(name: str, tracking_uri: str) -> None:
     mlflow.create_experiment(name, artifact_location=folder.as_uri())
 
 
-class TrackingUnreachableError(RuntimeError):
+class TrackingUnreachableError(SsbmlError, RuntimeError):
     """The tracking URI cannot be used (server does not answer, folder missing)."""
 
     def __init__(self, uri: str, detail: str, cause: str = "") -> None:
