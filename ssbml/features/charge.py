@@ -18,11 +18,15 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ssbml.features.batch import Batch, group_rows
+from ssbml.features.arrays import group_rows
 from ssbml.features.elements import column_index, oxidation_states, property_table
+
+if TYPE_CHECKING:  # a batch's arrays only; Batch itself builds on this module
+    from ssbml.features.batch import Batch
 
 __all__ = [
     "ANION_ELEMENTS",

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ssbml.features.arrays import ratio_or_nan
 from ssbml.features.base import CompositionFeaturizer
-from ssbml.features.batch import Batch, ratio_or_nan
+from ssbml.features.batch import Batch
 from ssbml.features.charge import ANION_ELEMENTS as ANIONS
 from ssbml.features.citations import PYMATGEN, SHANNON
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from ssbml.data.registry import file_sha256
 from ssbml.errors import SsbmlError
+from ssbml.provenance import data_hashes, library_versions
 
 __all__ = [
     "MANIFEST",
@@ -201,7 +202,6 @@ def _record(model: Any, name: str, path: Path, folder: Path, metrics: dict[str, 
             data_names: tuple[str, ...], description: str, extra: dict[str, Any] | None) -> Path:
     """Add ``path`` to the manifest of ``folder`` (under its lock) and the trust list."""
     from ssbml.io import atomic_write_text
-    from ssbml.tracking.runs import data_hashes, library_versions
 
     manifest = read_manifest(folder)
     digest = file_sha256(path)

@@ -20,6 +20,7 @@ from pymatgen.core import Composition, Element
 from ssbml.composition import CompositionError, parse_formula
 from ssbml.data.thermo import thermo_table
 from ssbml.errors import SsbmlError
+from ssbml.stability.hull_lp import HullLP
 
 __all__ = [
     "MAX_ELEMENTS",
@@ -206,8 +207,6 @@ def _formal_anion_charge(comp: Composition, anion: str) -> float | None:
 
 @lru_cache(maxsize=256)
 def _suspects(chemsys: str, exclude: frozenset[str]) -> tuple[tuple[str, str], ...]:
-    from ssbml.stability.hull_lp import HullLP
-
     pd = _phase_diagram(chemsys, exclude)
     lp = None
     found = []

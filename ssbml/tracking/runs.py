@@ -13,6 +13,7 @@ from typing import Any
 import pandas as pd
 
 from ssbml.errors import SsbmlError
+from ssbml.provenance import data_hashes, library_versions
 
 __all__ = [
     "TrackingUnreachableError",
@@ -31,7 +32,6 @@ __all__ = [
 
 TRACKING_DB = "mlflow.db"
 ARTIFACTS = "mlartifacts"
-_LIBRARIES = ("ssbml", "scikit-learn", "numpy", "pandas", "scipy", "pymatgen", "mlflow", "joblib")
 
 
 def user_tracking_dir() -> Path:
@@ -139,20 +139,6 @@ def probe_tracking_uri(uri: str | None = None, *, timeout_s: float = PROBE_TIMEO
     return uri
 
 
-def library_versions() -> dict[str, str]:
-    """Installed versions of the libraries a trained model depends on."""
-    import platform
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"python": platform.python_version()}
-    for name in _LIBRARIES:
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
 def git_commit() -> str:
     """The repository's HEAD commit (with ``-dirty`` if the tree has changes), or
     ``unknown`` outside a git checkout."""
@@ -168,13 +154,6 @@ def git_commit() -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return sha + ("-dirty" if dirty else "")
-
-
-def data_hashes(names: Sequence[str]) -> dict[str, str]:
-    """sha256 of registered data sets (from :mod:`ssbml.data.registry`)."""
-    from ssbml.data.registry import get_dataset
-
-    return {name: get_dataset(name).sha256 for name in names}
 
 
 def standard_tags(data_names: Sequence[str] = ()) -> dict[str, str]:
