@@ -17,7 +17,7 @@ import numpy as np
 from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram, get_facets
 from pymatgen.core import Composition, Element
 
-from ssbml.composition import CompositionError, parse_formula
+from ssbml.composition import CHALCOGENS, CompositionError, parse_formula
 from ssbml.data.thermo import thermo_table
 from ssbml.errors import SsbmlError
 from ssbml.stability.hull_lp import HullLP
@@ -188,8 +188,6 @@ def normalize_excluded(phases: Iterable[str]) -> frozenset[str]:
 SUSPECT_SEPARATION_MEV = -100.0
 """meV/atom: a polychalcogenide this far below the hull of the other phases is flagged."""
 
-_CHALCOGENS = ("S", "Se", "Te")
-
 
 def _formal_anion_charge(comp: Composition, anion: str) -> float | None:
     """Charge per ``anion`` atom if every other element takes its highest common
@@ -212,7 +210,7 @@ def _suspects(chemsys: str, exclude: frozenset[str]) -> tuple[tuple[str, str], .
     found = []
     for entry in pd.stable_entries:
         comp = entry.composition
-        anions = [el.symbol for el in comp.elements if el.symbol in _CHALCOGENS]
+        anions = [el.symbol for el in comp.elements if el.symbol in CHALCOGENS]
         if comp.is_element or len(anions) != 1:
             continue
         charge = _formal_anion_charge(comp, anions[0])

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from ssbml.composition import ANION_FORMERS, HALOGENS
 from ssbml.features.citations import PYMATGEN, SHANNON
 from ssbml.structure.bvse import (
     BVSE_SETTINGS,
@@ -67,7 +68,6 @@ BVLAIN = (
     "howpublished = {\\url{https://github.com/dembart/BVlain}}, note = {PyPI bvlain 0.25}}"
 )
 
-_HALIDES = {"F", "Cl", "Br", "I"}
 _ANION_GROUPS = ("O", "S", "halide", "N", "other")
 
 FEATURE_NAMES: tuple[str, ...] = (
@@ -120,9 +120,6 @@ def _radius(symbol: str, q: float | None) -> float:
     return float(r) if r is not None else 1.0
 
 
-_ANIONS = {"N", "O", "F", "S", "Cl", "Se", "Br", "Te", "I"}
-
-
 def _default_states(structure: Structure) -> dict[str, float]:
     """Fallback states for the geometry when no valence assignment exists: usual anions
     their most negative common state, other elements their highest common state."""
@@ -133,7 +130,7 @@ def _default_states(structure: Structure) -> dict[str, float]:
         common = [q for q in Element(el.symbol).common_oxidation_states if q != 0]
         if not common:
             continue
-        out[el.symbol] = float(min(common) if el.symbol in _ANIONS else max(common))
+        out[el.symbol] = float(min(common) if el.symbol in ANION_FORMERS else max(common))
     return out
 
 
@@ -191,7 +188,7 @@ def structure_descriptors(
         groups = dict.fromkeys(_ANION_GROUPS, 0.0)
         for symbol, n in anions.items():
             key = (symbol if symbol in ("O", "S", "N")
-                   else "halide" if symbol in _HALIDES else "other")
+                   else "halide" if symbol in HALOGENS else "other")
             groups[key] += n / n_anions
         for g, v in groups.items():
             out[f"anion_fraction_{g}"] = v
