@@ -195,3 +195,30 @@ def test_help_does_not_import_heavy_libraries(command):
                          check=True)
     assert "Usage" in out.stdout
     assert out.stderr.strip().splitlines()[-1:] in ([], [""]), out.stderr
+
+
+# --- figures without pyplot ------------------------------------------------------------
+
+
+def test_no_module_switches_the_matplotlib_backend():
+    offenders = [name for name, path in MODULES.items()
+                 if "matplotlib.use(" in path.read_text(encoding="utf-8")]
+    assert not offenders, offenders
+
+
+def test_plots_are_drawn_without_pyplot(tmp_path):
+    code = (
+        "import sys\n"
+        "from ssbml.io import atomic_savefig\n"
+        "from ssbml.tracking.plots import bar_chart, parity_plot\n"
+        "import pandas as pd\n"
+        f"atomic_savefig(parity_plot([1, 2, 3], [1.1, 2.2, 2.9]), {str(tmp_path / 'p.png')!r})\n"
+        "t = pd.DataFrame({'k': ['a', 'b'], 'v': [1.0, 2.0]})\n"
+        f"atomic_savefig(bar_chart(t, 'k', 'v'), {str(tmp_path / 'b.png')!r})\n"
+        "print('matplotlib.pyplot' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "False", out.stderr
+    for name in ("p.png", "b.png"):
+        assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"

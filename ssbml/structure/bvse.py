@@ -564,17 +564,15 @@ def migration_report(
 def plot_landscape(report: MigrationReport, path: str) -> str:
     """PNG of the BVSE landscape: for each axis, the minimum of E - E_min (eV) along it,
     clipped at the 3D barrier + 0.5 eV. Needs ``report.grid_eV`` (``keep_grid=True``)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     if report.grid_eV is None:
         raise ValueError("the report has no BVSE grid; run migration_report(keep_grid=True)")
     data = report.grid_eV - report.grid_eV.min()
     finite = [v for v in report.barriers_eV.values() if v is not None]
     top = (max(finite) if finite else 2.0) + 0.5
-    fig, axes = plt.subplots(1, 3, figsize=(12, 4), constrained_layout=True)
+    fig = Figure(figsize=(12, 4), layout="constrained")
+    axes = fig.subplots(1, 3)
     labels = (("b", "c"), ("a", "c"), ("a", "b"))
     for axis, ax in enumerate(axes):
         img = np.clip(data.min(axis=axis), 0, top).T
@@ -587,5 +585,4 @@ def plot_landscape(report: MigrationReport, path: str) -> str:
                      for d, v in report.barriers_eV.items())
     fig.suptitle(f"{report.formula} ({report.source}): {text}")
     fig.savefig(path, dpi=120)
-    plt.close(fig)
     return path

@@ -250,12 +250,15 @@ def trust_logged_model(model_uri: str) -> None:
 
 
 def log_figure(fig: Any, artifact_file: str) -> None:
-    """Log a matplotlib figure as a PNG artifact and close it."""
-    import matplotlib.pyplot as plt
+    """Log a matplotlib figure as a PNG artifact (and close it if pyplot manages it; the
+    figures of ssbml are plain ``matplotlib.figure.Figure`` objects)."""
     import mlflow
 
     mlflow.log_figure(fig, artifact_file)
-    plt.close(fig)
+    if getattr(fig.canvas, "manager", None) is not None:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
 
 
 def log_dataframe_artifact(df: pd.DataFrame, artifact_file: str) -> None:
