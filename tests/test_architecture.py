@@ -222,3 +222,17 @@ def test_plots_are_drawn_without_pyplot(tmp_path):
     assert out.stdout.strip() == "False", out.stderr
     for name in ("p.png", "b.png"):
         assert (tmp_path / name).read_bytes()[:4] == b"\x89PNG"
+
+
+# --- one atomic writer ----------------------------------------------------------------
+
+_RAW_WRITES = ("os.replace(", "os.rename(", "mkstemp(", "NamedTemporaryFile(", ".write_text(",
+               ".write_bytes(", "joblib.dump(")
+
+
+def test_files_are_written_through_ssbml_io():
+    """Output files go through :func:`ssbml.io.atomic_write` (whole file or none, mode
+    0666 & ~umask); only ssbml/io.py touches temporary files and renames."""
+    offenders = [f"{name}: {raw}" for name, path in MODULES.items() if name != "ssbml.io"
+                 for raw in _RAW_WRITES if raw in path.read_text(encoding="utf-8")]
+    assert not offenders, offenders

@@ -584,5 +584,7 @@ def plot_landscape(report: MigrationReport, path: str) -> str:
     text = ", ".join(f"{d} {v:.2f} eV" if v is not None else f"{d} n/a"
                      for d, v in report.barriers_eV.items())
     fig.suptitle(f"{report.formula} ({report.source}): {text}")
-    fig.savefig(path, dpi=120)
+    from ssbml.io import atomic_savefig
+
+    atomic_savefig(fig, path, dpi=120)
     return path

@@ -28,6 +28,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 
 from ssbml.composition import ANION_FORMERS, HALOGENS
 from ssbml.features.citations import PYMATGEN, SHANNON
+from ssbml.io import atomic_write_text
 from ssbml.structure.bvse import (
     BVSE_SETTINGS,
     DIMENSIONS,
@@ -278,11 +279,7 @@ class StructureFeaturizer(TransformerMixin, BaseEstimator):
             for i, d in zip(todo, computed, strict=True):
                 out[i] = d
                 if self.cache:  # written as computed: an interrupted run keeps its work
-                    path = self._cache_path(keys[i])
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    tmp = path.with_suffix(".tmp")
-                    tmp.write_text(json.dumps(d, allow_nan=True))
-                    tmp.replace(path)
+                    atomic_write_text(json.dumps(d, allow_nan=True), self._cache_path(keys[i]))
         return out
 
     def transform(self, X: object) -> np.ndarray:
