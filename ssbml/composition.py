@@ -31,7 +31,13 @@ import numpy as np
 import pandas as pd
 from pymatgen.core import Composition, Element
 
+from ssbml.errors import SsbmlError
+
 __all__ = [
+    "ANION_ELEMENTS",
+    "ANION_FORMERS",
+    "CHALCOGENS",
+    "HALOGENS",
     "MAX_AMOUNT",
     "MAX_AMOUNT_RATIO",
     "MAX_FORMULA_LENGTH",
@@ -46,6 +52,17 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+HALOGENS = ("F", "Cl", "Br", "I")
+"""Halogens (halide anions)."""
+CHALCOGENS = ("S", "Se", "Te")
+"""Chalcogens heavier than O (sulfide, selenide, telluride anions)."""
+ANION_FORMERS = frozenset({"N", "O", *CHALCOGENS, *HALOGENS})
+"""Elements taken as anions (negative oxidation state) when a rule must guess: the site
+a dopant goes to, the fallback valence of a structure."""
+ANION_ELEMENTS = ("O", "S", "Se", "N", "F", "Cl", "Br", "I", "H")
+"""Anions whose amounts the composition features sum separately, in feature order
+(``anion_share_O`` ...): :data:`ANION_FORMERS` without Te, plus hydride H."""
 
 MAX_FORMULA_LENGTH = 256
 """Longest formula text accepted, in characters (longer input is rejected, not parsed)."""
@@ -82,7 +99,7 @@ _LEADING_COEFF = re.compile(r"^(\d+(?:\.\d*)?|\.\d+)(?=[A-Z(])")
 _VALID_SYMBOLS = frozenset(e.symbol for e in Element)
 
 
-class CompositionError(ValueError):
+class CompositionError(SsbmlError, ValueError):
     """A formula that cannot be turned into a composition; names the input and the reason."""
 
     def __init__(self, formula: object, reason: str) -> None:

@@ -12,8 +12,8 @@ most a hidden ``.<name>.*.part`` file beside the target.
 :func:`shorten` is the one place messages cut long values: at most the first
 :data:`SHOW_CHARS` characters of a value plus its length.
 
-Only the standard library is imported at module level (pandas, matplotlib, joblib are
-imported by the functions that need them).
+Only the standard library and :mod:`ssbml.errors` are imported at module level
+(pandas, matplotlib, joblib are imported by the functions that need them).
 """
 
 from __future__ import annotations
@@ -24,6 +24,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
+
+from ssbml.errors import SsbmlError
 
 __all__ = [
     "SHOW_CHARS",
@@ -44,7 +46,7 @@ SHOW_CHARS = 60
 """Most characters of one value that a message shows (the length is given too)."""
 
 
-class OutputPathError(ValueError):
+class OutputPathError(SsbmlError, ValueError):
     """An output path taken from an input would land outside the output folder."""
 
 

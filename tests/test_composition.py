@@ -171,3 +171,14 @@ def test_element_fractions_from_formulas_reports_bad_rows():
     ef, batch = ElementFractions.from_formulas(["Li3PS4", "garbage", "Li2S"])
     assert len(ef) == 2
     assert batch.rejected["row"].tolist() == [1]
+
+
+def test_one_set_of_anion_lists():
+    from ssbml.composition import ANION_ELEMENTS, ANION_FORMERS, CHALCOGENS, HALOGENS
+    from ssbml.features.charge import ANION_ELEMENTS as charge_anions
+    from ssbml.features.li_descriptors import ANIONS
+
+    assert frozenset({"N", "O", "F", "S", "Cl", "Se", "Br", "Te", "I"}) == ANION_FORMERS
+    assert set(ANION_ELEMENTS) == (ANION_FORMERS - {"Te"}) | {"H"}
+    assert set(HALOGENS) | set(CHALCOGENS) <= ANION_FORMERS
+    assert charge_anions is ANION_ELEMENTS and ANIONS is ANION_ELEMENTS

@@ -2,11 +2,15 @@
 
 Sub-command modules import only typer at import time; pymatgen, pandas, mlflow and
 dask are imported inside the commands, so ``ssbml --help`` answers fast.
+
+Any :class:`ssbml.errors.SsbmlError` a command does not handle itself ends in one line
+``error: message`` on stderr and exit code 2 (no traceback).
 """
 
 from __future__ import annotations
 
 import typer
+from typer.core import TyperGroup
 
 from ssbml.cli import compare as _compare
 from ssbml.cli import data as _data
@@ -17,8 +21,22 @@ from ssbml.cli import screen as _screen
 from ssbml.cli import stability as _stability
 from ssbml.cli import train as _train
 from ssbml.cli import train_stability as _train_stability
+from ssbml.errors import SsbmlError
+
+
+class _Group(TyperGroup):
+    """The root command group: turns an unhandled :class:`SsbmlError` into one line."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except SsbmlError as exc:
+            typer.echo(f"error: {exc}", err=True)
+            raise typer.Exit(code=2) from None
+
 
 app = typer.Typer(
+    cls=_Group,
     name="ssbml",
     help=(
         "Solid electrolytes for all-solid-state Li batteries: conductivity (log10 S/cm) "

@@ -19,6 +19,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from ssbml.errors import SsbmlError
+
 __all__ = [
     "DATASETS",
     "DataHashError",
@@ -143,11 +145,11 @@ DATASETS: dict[str, Dataset] = {
 }
 
 
-class DataNotFoundError(FileNotFoundError):
+class DataNotFoundError(SsbmlError, FileNotFoundError):
     """A registered data file is in none of the places ssbml looks and cannot be fetched."""
 
 
-class DataHashError(OSError):
+class DataHashError(SsbmlError, OSError):
     """A data file's sha256 differs from the registry's."""
 
 

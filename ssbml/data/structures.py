@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Literal
 import pandas as pd
 
 from ssbml.data.registry import fetch
+from ssbml.errors import SsbmlError
 
 if TYPE_CHECKING:
     from pymatgen.core import Structure
@@ -41,7 +42,7 @@ DATASET = "obelix-cifs"
 ARCHIVE_FOLDER = "all_randomized_cifs"
 
 
-class StructureLoadError(ValueError):
+class StructureLoadError(SsbmlError, ValueError):
     """A crystal structure could not be read; the message names the input and the reason."""
 
     def __init__(self, source: str, reason: str) -> None:

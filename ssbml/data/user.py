@@ -32,6 +32,7 @@ from pathlib import Path
 import pandas as pd
 
 from ssbml.composition import CompositionError, parse_formula
+from ssbml.errors import SsbmlError
 from ssbml.io import atomic_write_csv, shorten
 
 __all__ = [
@@ -68,7 +69,7 @@ MAX_INPUT_BYTES = 10 * 1024 * 1024
 MAX_HEADER_CHARS = 4096
 
 
-class UserDataError(ValueError):
+class UserDataError(SsbmlError, ValueError):
     """A user data row or data set that cannot be used; names the row and field."""
 
 

@@ -12,24 +12,17 @@ from ssbml.eis.fit import CircuitFit
 __all__ = ["plot_arrhenius", "plot_nyquist"]
 
 
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def plot_nyquist(fit: CircuitFit, path: str | Path, title: str | None = None) -> Path:
     """Nyquist plot (-Z'' against Z', ohm, equal axes) of data and fit; each arc is
     labelled with its role, resistance (ohm) and apex frequency (Hz)."""
-    plt = _pyplot()
+    from matplotlib.figure import Figure
+
     spec = fit.spectrum_
     f = spec.frequency_Hz
     f_fine = np.logspace(np.log10(f[0]), np.log10(f[-1]), 400)
     Zf = fit.predict(f_fine)
-    fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    fig = Figure(figsize=(6.4, 4.8))
+    ax = fig.subplots()
     ax.plot(spec.Z_ohm.real, -spec.Z_ohm.imag, "o", ms=3.5, mfc="none", label="data")
     ax.plot(Zf.real, -Zf.imag, "-", lw=1.5, label=f"fit {fit.circuit_}")
     for a in fit.arcs_:
@@ -61,7 +54,6 @@ def plot_nyquist(fit: CircuitFit, path: str | Path, title: str | None = None) ->
     from ssbml.io import atomic_savefig
 
     atomic_savefig(fig, path, dpi=120)
-    plt.close(fig)
     return path
 
 
@@ -69,9 +61,11 @@ def plot_arrhenius(fit: ArrheniusFit, path: str | Path, title: str | None = None
                    kind: str = "total") -> Path:
     """log10(sigma T) against 1000/T with the fitted line, the Ea (eV), the 25 C
     extrapolation and, if detected, the two-segment fit."""
-    plt = _pyplot()
+    from matplotlib.figure import Figure
+
     T, s = fit.temperature_K_, fit.sigma_S_cm_
-    fig, ax = plt.subplots(figsize=(6.4, 4.8))
+    fig = Figure(figsize=(6.4, 4.8))
+    ax = fig.subplots()
     ax.plot(1000 / T, np.log10(s * T), "o", label=f"{kind} conductivity")
     T_line = np.linspace(min(T.min(), T_25C_K), max(T.max(), T_25C_K), 100)
     ax.plot(1000 / T_line, fit.predict_log10_sigma(T_line) + np.log10(T_line), "-",
@@ -95,5 +89,4 @@ def plot_arrhenius(fit: ArrheniusFit, path: str | Path, title: str | None = None
     from ssbml.io import atomic_savefig
 
     atomic_savefig(fig, path, dpi=120)
-    plt.close(fig)
     return path

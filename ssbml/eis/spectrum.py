@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from ssbml.data.registry import file_sha256
+from ssbml.errors import SsbmlError
 
 __all__ = [
     "CONVENTIONS",
@@ -46,7 +47,7 @@ INSTRUMENTS = (
 """Input formats: a CSV table, or an instrument format read by impedance.py."""
 
 
-class EISInputError(ValueError):
+class EISInputError(SsbmlError, ValueError):
     """A spectrum or measurement that cannot be used; the message names where and why."""
 
 

@@ -3,7 +3,8 @@
 Featurizers compute on a :class:`Batch`: the element-fraction matrix restricted to the
 element columns present, absolute amounts, the element-set group of every row (rows
 with the same set of elements share min/max statistics and the oxidation-state search),
-and the charge-balanced oxidation-state assignment.
+and the charge-balanced oxidation-state assignment (computed by :mod:`.charge`, which
+works on a batch's arrays and imports this module only for type hints).
 """
 
 from __future__ import annotations
@@ -13,21 +14,15 @@ from functools import cached_property
 import numpy as np
 
 from ssbml.composition import ElementFractions
+from ssbml.features.arrays import group_rows
+from ssbml.features.charge import (
+    ChargeAssignment,
+    assign_oxidation_states,
+    assigned_radii_pm,
+    ionic_sums,
+)
 
-__all__ = ["Batch", "group_rows", "ratio_or_nan"]
-
-
-def ratio_or_nan(num: np.ndarray, den: np.ndarray) -> np.ndarray:
-    """``num / den`` elementwise, NaN where ``den`` is not positive."""
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(den > 0, num / np.where(den > 0, den, 1.0), np.nan)
-
-
-def group_rows(labels: np.ndarray, n_groups: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rows grouped by an integer label in ``[0, n_groups)``: (order, bounds) such that
-    the rows of group ``g`` are ``order[bounds[g] : bounds[g + 1]]``, in input order."""
-    order = np.argsort(labels, kind="stable")
-    return order, np.searchsorted(labels[order], np.arange(n_groups + 1))
+__all__ = ["Batch"]
 
 
 class Batch:
@@ -114,24 +109,18 @@ class Batch:
         return np.zeros(len(self))
 
     @cached_property
-    def oxidation(self):  # -> ChargeAssignment (imported lazily to avoid a cycle)
+    def oxidation(self) -> ChargeAssignment:
         """Charge-balancing oxidation states of every element in every row."""
-        from ssbml.features.charge import assign_oxidation_states
-
         return assign_oxidation_states(self)
 
     @cached_property
     def radii_pm(self) -> np.ndarray:
         """(A, k) Shannon ionic radius (pm) of each element in each distinct assignment."""
-        from ssbml.features.charge import assigned_radii_pm
-
         return assigned_radii_pm(self)
 
     @cached_property
     def ionic_sums(self) -> dict[str, np.ndarray]:
         """Cation / anion sums of the assigned species (see :func:`charge.ionic_sums`)."""
-        from ssbml.features.charge import ionic_sums
-
         return ionic_sums(self)
 
     @cached_property

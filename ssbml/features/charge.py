@@ -18,11 +18,16 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ssbml.features.batch import Batch, group_rows
+from ssbml.composition import ANION_ELEMENTS
+from ssbml.features.arrays import group_rows
 from ssbml.features.elements import column_index, oxidation_states, property_table
+
+if TYPE_CHECKING:  # a batch's arrays only; Batch itself builds on this module
+    from ssbml.features.batch import Batch
 
 __all__ = [
     "ANION_ELEMENTS",
@@ -172,16 +177,12 @@ def assigned_radii_pm(batch: Batch) -> np.ndarray:
     return radii
 
 
-ANION_ELEMENTS = ("O", "S", "Se", "N", "F", "Cl", "Br", "I", "H")
-"""Anion-forming elements whose amounts on the anion sublattice are summed separately."""
-
-
 def ionic_sums(batch: Batch) -> dict[str, np.ndarray]:
     """Fraction-weighted sums over cations / anions of the assigned species, one (n,)
     array per key: ``cation``, ``anion`` (atomic fractions), ``cation_charge``,
     ``anion_charge`` (e/atom), ``cation_x``, ``anion_x`` (Pauling X), ``cation_radius``,
     ``anion_radius`` (pm), ``ion_volume`` (cubic angstrom per atom, all ions) and
-    ``anion_{X}`` for X in :data:`ANION_ELEMENTS`."""
+    ``anion_{X}`` for X in :data:`ssbml.composition.ANION_ELEMENTS`."""
     ox = batch.oxidation
     s = ox.table.astype(float)
     present = ox.present

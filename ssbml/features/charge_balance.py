@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ssbml.features.arrays import ratio_or_nan
 from ssbml.features.base import CompositionFeaturizer
-from ssbml.features.batch import Batch, ratio_or_nan
+from ssbml.features.batch import Batch
 from ssbml.features.citations import PAULING, PYMATGEN, SHANNON
 
 __all__ = ["BALANCE_TOL", "ChargeBalanceFeaturizer"]

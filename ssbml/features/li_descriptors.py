@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import numpy as np
 
+from ssbml.composition import ANION_ELEMENTS as ANIONS
+from ssbml.features.arrays import ratio_or_nan
 from ssbml.features.base import CompositionFeaturizer
-from ssbml.features.batch import Batch, ratio_or_nan
-from ssbml.features.charge import ANION_ELEMENTS as ANIONS
+from ssbml.features.batch import Batch
 from ssbml.features.citations import PYMATGEN, SHANNON
 
 __all__ = ["ANIONS", "POLYANIONS", "LiDescriptorFeaturizer"]
@@ -56,7 +57,7 @@ class LiDescriptorFeaturizer(CompositionFeaturizer):
 
     ``li_fraction`` (atomic fraction), ``li_per_anion`` (Li atoms per anion atom),
     ``anion_share_{X}`` (fraction of anion atoms that are X, for X in :data:`ANIONS`, i.e.
-    :data:`ssbml.features.charge.ANION_ELEMENTS`; an element counts as anion when its
+    :data:`ssbml.composition.ANION_ELEMENTS`; an element counts as anion when its
     assigned oxidation state is negative),
     ``n_anion_elements``, ``anion_mixing_entropy`` (-sum share ln share, nats),
     ``{group}_per_atom`` for the :data:`POLYANIONS` (min(f_center, f_ligand / n) when the

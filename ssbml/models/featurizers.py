@@ -19,6 +19,8 @@ import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from ssbml.composition import ElementFractions
+from ssbml.models.concat import concat_feature_names, concat_features
+from ssbml.models.obelix_structure import WithStructure
 
 __all__ = [
     "ElementFractionFeaturizer",
@@ -32,19 +34,6 @@ __all__ = [
 ]
 
 _PROPERTIES = ("Z", "X", "atomic_radius", "row", "group", "atomic_mass", "mendeleev_no")
-
-
-def concat_features(base: TransformerMixin, X: object, extra: pd.DataFrame) -> pd.DataFrame:
-    """The fitted ``base`` transformer's features of ``X`` followed by ``extra``'s columns."""
-    a = base.transform(X)
-    a = a if isinstance(a, pd.DataFrame) else pd.DataFrame(a)
-    return pd.concat([a.reset_index(drop=True), extra.reset_index(drop=True)], axis=1)
-
-
-def concat_feature_names(base: TransformerMixin, extra: Sequence[str]) -> np.ndarray:
-    """Output names of :func:`concat_features`."""
-    return np.concatenate([np.asarray(base.get_feature_names_out(), dtype=object),
-                           np.asarray(extra, dtype=object)])
 
 
 def to_element_fractions(X: object) -> ElementFractions:
@@ -220,8 +209,6 @@ def make_featurizer_by_name(name: str | list[str] = "default") -> TransformerMix
     if name == "default+family":
         return WithFamily(default_featurizer())
     if name == "default+fractions+structure":
-        from ssbml.models.obelix_structure import WithStructure
-
         return WithStructure(WithElementFractions(default_featurizer()))
     raise ValueError(
         f"unknown feature set {name!r}: use 'default', 'default+fractions', 'fallback', "

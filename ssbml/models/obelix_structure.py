@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from ssbml.models.featurizers import concat_feature_names, concat_features
+from ssbml.models.concat import concat_feature_names, concat_features
 
 __all__ = [
     "STRUCTURE_COLUMNS",

@@ -28,6 +28,8 @@ from pathlib import Path
 from typing import Any
 
 from ssbml.data.registry import file_sha256
+from ssbml.errors import SsbmlError
+from ssbml.provenance import data_hashes, library_versions
 
 __all__ = [
     "MANIFEST",
@@ -50,11 +52,11 @@ ENV_TRUST = "SSBML_TRUST_MODEL"
 ENV_TRUST_STORE = "SSBML_TRUSTED_MODELS"
 
 
-class ModelNotFoundError(FileNotFoundError):
+class ModelNotFoundError(SsbmlError, FileNotFoundError):
     """A model name is not in the manifest, or its file is missing."""
 
 
-class ModelIntegrityError(RuntimeError):
+class ModelIntegrityError(SsbmlError, RuntimeError):
     """A model file's sha256 does not match the manifest."""
 
 
@@ -200,7 +202,6 @@ def _record(model: Any, name: str, path: Path, folder: Path, metrics: dict[str, 
             data_names: tuple[str, ...], description: str, extra: dict[str, Any] | None) -> Path:
     """Add ``path`` to the manifest of ``folder`` (under its lock) and the trust list."""
     from ssbml.io import atomic_write_text
-    from ssbml.tracking.runs import data_hashes, library_versions
 
     manifest = read_manifest(folder)
     digest = file_sha256(path)

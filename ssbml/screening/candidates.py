@@ -52,7 +52,8 @@ import numpy as np
 import pandas as pd
 from pymatgen.core import Composition, Element, Species
 
-from ssbml.composition import CompositionError, ElementFractions, parse_formula
+from ssbml.composition import ANION_FORMERS, CompositionError, ElementFractions, parse_formula
+from ssbml.errors import SsbmlError
 
 __all__ = [
     "DEFAULT_AMOUNTS",
@@ -156,10 +157,7 @@ REJECTED_COLUMNS = (
 (site_size, negative_li, min_li, site_cap, solubility_cap), ``reason`` lists all."""
 
 
-_ANION_FORMERS = frozenset({"N", "O", "F", "S", "Cl", "Se", "Br", "Te", "I"})
-
-
-class DopingError(ValueError):
+class DopingError(SsbmlError, ValueError):
     """A doping request that cannot produce charge-neutral candidates; says why."""
 
 
@@ -193,7 +191,7 @@ def parent_oxidation_states(parent: Composition) -> dict[str, int]:
             if el == "Li":
                 states = [1]
             elif signed:
-                states = [s for s in states if (s < 0) == (el in _ANION_FORMERS)]
+                states = [s for s in states if (s < 0) == (el in ANION_FORMERS)]
             options.append(states)
         if any(not o for o in options):
             continue
@@ -236,7 +234,7 @@ def _dopant_states(dopant: str) -> list[int]:
     (N, O, F, S, Cl, Se, Br, Te, I), only positive ones for every other element."""
     el = Element(dopant)
     states = list(el.common_oxidation_states) or list(el.oxidation_states)
-    if dopant in _ANION_FORMERS:
+    if dopant in ANION_FORMERS:
         return [int(s) for s in states if s < 0]
     return [int(s) for s in states if s > 0]
 

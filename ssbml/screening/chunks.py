@@ -22,12 +22,13 @@ from typing import Any
 
 import pandas as pd
 
+from ssbml.errors import SsbmlError
 from ssbml.io import atomic_write_parquet, atomic_write_text
 
 __all__ = ["ChunkStore", "RunMismatchError", "atomic_write_parquet", "fingerprint"]
 
 
-class RunMismatchError(RuntimeError):
+class RunMismatchError(SsbmlError, RuntimeError):
     """The output folder holds results of a different screening run."""
 
 

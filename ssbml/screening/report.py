@@ -78,15 +78,6 @@ OBJECTIVE_LABELS = {
 _SCORE_LABEL = "Conductivity, lower 90% bound (log10 S/cm)"
 
 
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def _missing(v: Any) -> bool:
     return v is None or (isinstance(v, float | np.floating) and math.isnan(v))
 
@@ -288,8 +279,10 @@ def pareto_plot(table: pd.DataFrame, objective: str = "window_width_V", max_poin
     """Conductivity lower bound (log10 S/cm) against the stability objective; Pareto
     front highlighted and its best points labelled. Large tables are subsampled for
     drawing (the front never is); the legend names only the groups present."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7.5, 4.8), dpi=110)
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7.5, 4.8), dpi=110)
+    ax = fig.subplots()
     if objective not in table.columns:
         ax.hist(table["score"].dropna(), bins=50, color="C0")
         ax.set_xlabel(_SCORE_LABEL)
@@ -325,9 +318,11 @@ def window_plot(table: pd.DataFrame, n: int = 15):
     """Horizontal bars from reduction to oxidation limit (V vs Li/Li+) of the first
     ``n`` rows (exact values dark, learned ones light with their 90 % intervals as
     whiskers), with electrode potentials marked."""
-    plt = _pyplot()
+    from matplotlib.figure import Figure
+
     top = table.head(n)
-    fig, ax = plt.subplots(figsize=(7.5, 2.4 + 0.35 * max(len(top), 1)), dpi=110)
+    fig = Figure(figsize=(7.5, 2.4 + 0.35 * max(len(top), 1)), dpi=110)
+    ax = fig.subplots()
     y = np.arange(len(top))[::-1]
     red, ox = top["reduction_V"].to_numpy(float), top["oxidation_V"].to_numpy(float)
     source = top.get("stability_source", pd.Series("", index=top.index)).astype(str)
@@ -368,10 +363,8 @@ def window_plot(table: pd.DataFrame, n: int = 15):
 
 def _png(fig, path: Path) -> str:
     """Save ``fig`` as a PNG file at ``path`` and return the same bytes in base64."""
-    plt = _pyplot()
     buf = io.BytesIO()
     fig.savefig(buf, format="png")
-    plt.close(fig)
     data = buf.getvalue()
     atomic_write_bytes(data, path)
     return base64.b64encode(data).decode()

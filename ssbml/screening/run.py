@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from ssbml.composition import ElementFractions
+from ssbml.errors import SsbmlError
 from ssbml.io import atomic_write_csv, atomic_write_parquet, atomic_write_text, shorten
 from ssbml.screening.candidates import Candidates, generate_doped
 from ssbml.screening.chunks import ChunkStore
@@ -34,7 +35,7 @@ __all__ = [
 ]
 
 
-class CandidateFileError(ValueError):
+class CandidateFileError(SsbmlError, ValueError):
     """A candidate list that cannot be screened at all (missing, empty, no column)."""
 
 

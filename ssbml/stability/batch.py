@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ssbml.stability.sources import SOURCE_EXACT, SOURCE_MEANING, SOURCE_PHASE_DIAGRAM
-from ssbml.stability.window import MIN_ZERO_WIDTH_V
+from ssbml.stability.tolerances import MIN_ZERO_WIDTH_V
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -26,7 +26,7 @@ from pymatgen.analysis.phase_diagram import PhaseDiagram
 from pymatgen.core import Composition
 from scipy.optimize import linprog
 
-from ssbml.stability.window import MIN_ZERO_WIDTH_V
+from ssbml.stability.tolerances import MIN_ZERO_WIDTH_V
 
 __all__ = ["HullLP"]
 

@@ -406,12 +406,10 @@ def _baselines(E: np.ndarray, Y: np.ndarray, folds: np.ndarray) -> dict[str, np.
 
 
 def _parity_grid(Y: np.ndarray, P: np.ndarray, title: str) -> Any:
-    import matplotlib
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(2, 3, figsize=(12, 7.5), dpi=100)
+    fig = Figure(figsize=(12, 7.5), dpi=100)
+    axes = fig.subplots(2, 3)
     for j, (ax, t) in enumerate(zip(axes.ravel(), TARGETS, strict=True)):
         y, p = Y[:, j], P[:, j]
         ax.scatter(y, p, s=3, alpha=0.3)

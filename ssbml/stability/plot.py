@@ -25,14 +25,13 @@ def plot_windows(
     to ``path`` (format from the suffix). Returns the path."""
     if not windows:
         raise ValueError("plot_windows needs at least one window")
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    from matplotlib import colormaps
+    from matplotlib.figure import Figure
 
     electrodes = list(ELECTRODES.values()) if electrodes is None else list(electrodes)
     path = Path(path)
-    fig, ax = plt.subplots(figsize=(8.5, 1.3 + 0.5 * len(windows)))
+    fig = Figure(figsize=(8.5, 1.3 + 0.5 * len(windows)))
+    ax = fig.subplots()
     colors = {"exact": "tab:blue", "phase diagram": "tab:orange"}
     labels = []
     for i, w in enumerate(windows):
@@ -44,7 +43,7 @@ def plot_windows(
                 va="center", fontsize=8, zorder=4,
                 bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1})
         labels.append(w.formula + ("" if w.source == "exact" else " *"))
-    palette = plt.get_cmap("tab10")
+    palette = colormaps["tab10"]
     for k, e in enumerate(electrodes):
         lo, hi = e.range_V
         if lo != lo or hi != hi:  # NaN: no known potential
@@ -72,5 +71,4 @@ def plot_windows(
     from ssbml.io import atomic_savefig
 
     atomic_savefig(fig, path, dpi=150)
-    plt.close(fig)
     return path

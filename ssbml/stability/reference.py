@@ -17,8 +17,10 @@ import numpy as np
 from pymatgen.analysis.phase_diagram import PDEntry, PhaseDiagram, get_facets
 from pymatgen.core import Composition, Element
 
-from ssbml.composition import CompositionError, parse_formula
+from ssbml.composition import CHALCOGENS, CompositionError, parse_formula
 from ssbml.data.thermo import thermo_table
+from ssbml.errors import SsbmlError
+from ssbml.stability.hull_lp import HullLP
 
 __all__ = [
     "MAX_ELEMENTS",
@@ -39,7 +41,7 @@ scope (the reference table has no Li compound with more than 8 elements)."""
 LI = "Li"
 
 
-class StabilityInputError(ValueError):
+class StabilityInputError(SsbmlError, ValueError):
     """A composition the thermodynamic calculator cannot handle; names input and reason."""
 
     def __init__(self, formula: object, reason: str) -> None:
@@ -186,8 +188,6 @@ def normalize_excluded(phases: Iterable[str]) -> frozenset[str]:
 SUSPECT_SEPARATION_MEV = -100.0
 """meV/atom: a polychalcogenide this far below the hull of the other phases is flagged."""
 
-_CHALCOGENS = ("S", "Se", "Te")
-
 
 def _formal_anion_charge(comp: Composition, anion: str) -> float | None:
     """Charge per ``anion`` atom if every other element takes its highest common
@@ -205,14 +205,12 @@ def _formal_anion_charge(comp: Composition, anion: str) -> float | None:
 
 @lru_cache(maxsize=256)
 def _suspects(chemsys: str, exclude: frozenset[str]) -> tuple[tuple[str, str], ...]:
-    from ssbml.stability.hull_lp import HullLP
-
     pd = _phase_diagram(chemsys, exclude)
     lp = None
     found = []
     for entry in pd.stable_entries:
         comp = entry.composition
-        anions = [el.symbol for el in comp.elements if el.symbol in _CHALCOGENS]
+        anions = [el.symbol for el in comp.elements if el.symbol in CHALCOGENS]
         if comp.is_element or len(anions) != 1:
             continue
         charge = _formal_anion_charge(comp, anions[0])

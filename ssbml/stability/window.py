@@ -24,14 +24,12 @@ from pymatgen.analysis.phase_diagram import PhaseDiagram
 from pymatgen.core import Composition, Element
 
 from ssbml.stability.reference import LI, check_composition, phase_diagram, reference_entry
+from ssbml.stability.tolerances import MIN_ZERO_WIDTH_V
 
 __all__ = ["StabilityWindow", "electrochemical_window", "li_profile"]
 
 EXACT_ZERO = 1e-6
 """Li evolution (per formula unit) below which a step counts as exactly zero."""
-
-MIN_ZERO_WIDTH_V = 1e-3
-"""A zero-evolution step narrower than this (V) is treated as a sign change."""
 
 
 @dataclass(frozen=True)

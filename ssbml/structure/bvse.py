@@ -42,6 +42,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from ssbml.errors import SsbmlError
+
 if TYPE_CHECKING:
     from pymatgen.core import Structure
 
@@ -77,7 +79,7 @@ neighbours, and are ignored in the Li-Li distances."""
 DIMENSIONS = ("1D", "2D", "3D")
 
 
-class MigrationInputError(ValueError):
+class MigrationInputError(SsbmlError, ValueError):
     """The structure cannot be analysed; the message names the input and the reason."""
 
     def __init__(self, source: str, reason: str) -> None:
@@ -562,17 +564,15 @@ def migration_report(
 def plot_landscape(report: MigrationReport, path: str) -> str:
     """PNG of the BVSE landscape: for each axis, the minimum of E - E_min (eV) along it,
     clipped at the 3D barrier + 0.5 eV. Needs ``report.grid_eV`` (``keep_grid=True``)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     if report.grid_eV is None:
         raise ValueError("the report has no BVSE grid; run migration_report(keep_grid=True)")
     data = report.grid_eV - report.grid_eV.min()
     finite = [v for v in report.barriers_eV.values() if v is not None]
     top = (max(finite) if finite else 2.0) + 0.5
-    fig, axes = plt.subplots(1, 3, figsize=(12, 4), constrained_layout=True)
+    fig = Figure(figsize=(12, 4), layout="constrained")
+    axes = fig.subplots(1, 3)
     labels = (("b", "c"), ("a", "c"), ("a", "b"))
     for axis, ax in enumerate(axes):
         img = np.clip(data.min(axis=axis), 0, top).T
@@ -584,6 +584,7 @@ def plot_landscape(report: MigrationReport, path: str) -> str:
     text = ", ".join(f"{d} {v:.2f} eV" if v is not None else f"{d} n/a"
                      for d, v in report.barriers_eV.items())
     fig.suptitle(f"{report.formula} ({report.source}): {text}")
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    from ssbml.io import atomic_savefig
+
+    atomic_savefig(fig, path, dpi=120)
     return path

@@ -26,7 +26,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 
+from ssbml.composition import ANION_FORMERS, HALOGENS
 from ssbml.features.citations import PYMATGEN, SHANNON
+from ssbml.io import atomic_write_text
 from ssbml.structure.bvse import (
     BVSE_SETTINGS,
     DIMENSIONS,
@@ -67,7 +69,6 @@ BVLAIN = (
     "howpublished = {\\url{https://github.com/dembart/BVlain}}, note = {PyPI bvlain 0.25}}"
 )
 
-_HALIDES = {"F", "Cl", "Br", "I"}
 _ANION_GROUPS = ("O", "S", "halide", "N", "other")
 
 FEATURE_NAMES: tuple[str, ...] = (
@@ -120,9 +121,6 @@ def _radius(symbol: str, q: float | None) -> float:
     return float(r) if r is not None else 1.0
 
 
-_ANIONS = {"N", "O", "F", "S", "Cl", "Se", "Br", "Te", "I"}
-
-
 def _default_states(structure: Structure) -> dict[str, float]:
     """Fallback states for the geometry when no valence assignment exists: usual anions
     their most negative common state, other elements their highest common state."""
@@ -133,7 +131,7 @@ def _default_states(structure: Structure) -> dict[str, float]:
         common = [q for q in Element(el.symbol).common_oxidation_states if q != 0]
         if not common:
             continue
-        out[el.symbol] = float(min(common) if el.symbol in _ANIONS else max(common))
+        out[el.symbol] = float(min(common) if el.symbol in ANION_FORMERS else max(common))
     return out
 
 
@@ -191,7 +189,7 @@ def structure_descriptors(
         groups = dict.fromkeys(_ANION_GROUPS, 0.0)
         for symbol, n in anions.items():
             key = (symbol if symbol in ("O", "S", "N")
-                   else "halide" if symbol in _HALIDES else "other")
+                   else "halide" if symbol in HALOGENS else "other")
             groups[key] += n / n_anions
         for g, v in groups.items():
             out[f"anion_fraction_{g}"] = v
@@ -281,11 +279,7 @@ class StructureFeaturizer(TransformerMixin, BaseEstimator):
             for i, d in zip(todo, computed, strict=True):
                 out[i] = d
                 if self.cache:  # written as computed: an interrupted run keeps its work
-                    path = self._cache_path(keys[i])
-                    path.parent.mkdir(parents=True, exist_ok=True)
-                    tmp = path.with_suffix(".tmp")
-                    tmp.write_text(json.dumps(d, allow_nan=True))
-                    tmp.replace(path)
+                    atomic_write_text(json.dumps(d, allow_nan=True), self._cache_path(keys[i]))
         return out
 
     def transform(self, X: object) -> np.ndarray:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin, clone
 
+from ssbml.models.concat import concat_feature_names, concat_features
 from ssbml.structure.descriptors import FEATURE_NAMES
 
 __all__ = ["StructureAwareModel", "WithDescriptors", "attach_descriptors", "has_structure"]
@@ -79,15 +80,11 @@ class WithDescriptors(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: object) -> pd.DataFrame:
-        from ssbml.models.featurizers import concat_features
-
         X = self._check(X)
         s = X[self._columns()].apply(pd.to_numeric, errors="coerce").astype(float)
         return concat_features(self.base_, X[["composition"]], s)
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
-        from ssbml.models.featurizers import concat_feature_names
-
         return concat_feature_names(self.base_, self._columns())
 
 

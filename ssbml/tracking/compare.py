@@ -61,7 +61,4 @@ def comparison_plot(table: pd.DataFrame, metric: str, path: Path, *, title: str 
     from ssbml.io import atomic_savefig
 
     atomic_savefig(fig, path)
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
     return path

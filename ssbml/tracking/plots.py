@@ -1,4 +1,5 @@
-"""Matplotlib figures for tracked runs (Agg backend, imported inside functions)."""
+"""Matplotlib figures for tracked runs (``matplotlib.figure.Figure``: no pyplot, no
+backend switching; matplotlib is imported inside the functions)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,6 @@ import numpy as np
 import pandas as pd
 
 __all__ = ["bar_chart", "parity_plot"]
-
-
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
 
 
 def parity_plot(
@@ -30,11 +22,13 @@ def parity_plot(
     unit: str = "log10 S/cm",
 ) -> Any:
     """Measured vs predicted, with interval bars if given; censored points marked."""
-    plt = _pyplot()
+    from matplotlib.figure import Figure
+
     y = np.asarray(y_true, dtype=float)
     p = np.asarray(y_pred, dtype=float)
     cens = np.zeros(len(y), bool) if censored is None else np.asarray(censored, bool)
-    fig, ax = plt.subplots(figsize=(5, 5), dpi=110)
+    fig = Figure(figsize=(5, 5), dpi=110)
+    ax = fig.subplots()
     if lower is not None and upper is not None:
         err = np.vstack([p - np.asarray(lower), np.asarray(upper) - p])
         ax.errorbar(y, p, yerr=err, fmt="none", ecolor="0.8", lw=0.8, zorder=1)
@@ -59,9 +53,11 @@ def bar_chart(
     table: pd.DataFrame, label: str, value: str, *, title: str = "", xlabel: str = ""
 ) -> Any:
     """Horizontal bars of ``table[value]`` labelled by ``table[label]`` (top row first)."""
-    plt = _pyplot()
+    from matplotlib.figure import Figure
+
     n = len(table)
-    fig, ax = plt.subplots(figsize=(7, 1.2 + 0.35 * max(n, 1)), dpi=110)
+    fig = Figure(figsize=(7, 1.2 + 0.35 * max(n, 1)), dpi=110)
+    ax = fig.subplots()
     ax.barh(np.arange(n)[::-1], table[value].to_numpy(dtype=float), color="C0")
     ax.set_yticks(np.arange(n)[::-1])
     ax.set_yticklabels([str(v) for v in table[label]], fontsize=8)

@@ -15,6 +15,8 @@ import warnings
 from pathlib import Path
 from typing import Any
 
+from ssbml.errors import SsbmlError
+
 __all__ = [
     "ModelUriError",
     "check_uri_model",
@@ -26,7 +28,7 @@ __all__ = [
 _MODELS_URI = re.compile(r"^models:/(?P<name>[^/@]+)(?:@(?P<alias>[^/]+)|/(?P<version>\d+))$")
 
 
-class ModelUriError(ValueError):
+class ModelUriError(SsbmlError, ValueError):
     """A model URI that does not name a loadable registered model version."""
 
 
@@ -79,11 +81,11 @@ def materialize_model_uri(
     place of the shipped model of the same class (``conductivity``,
     ``conductivity-temperature`` or ``stability``); the other entries point at the files
     of ``base_dir`` (default: the shipped models). Cached per model version."""
-    import joblib
     import mlflow
     import mlflow.sklearn
 
     from ssbml.data.registry import file_sha256
+    from ssbml.io import atomic_joblib_dump, atomic_write_text
     from ssbml.models.store import MANIFEST, default_models_dir, read_manifest
     from ssbml.tracking.runs import resolve_tracking_uri
 
@@ -127,7 +129,7 @@ def materialize_model_uri(
         )
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{target}.joblib"
-    joblib.dump(model, path, compress=("xz", 3))
+    atomic_joblib_dump(model, path, compress=("xz", 3))
     trust_model_file(path, file_sha256(path))  # verified above: its origin is trusted
     models = {k: dict(e, file=str(base / e["file"])) for k, e in entries.items()}
     models[target] = {
@@ -145,7 +147,7 @@ def materialize_model_uri(
         },
     }
     manifest = {**base_manifest, "models": models, "base_models_dir": str(base)}
-    manifest_path.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    atomic_write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", manifest_path)
     return folder
 
 

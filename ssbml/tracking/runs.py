@@ -12,6 +12,9 @@ from typing import Any
 
 import pandas as pd
 
+from ssbml.errors import SsbmlError
+from ssbml.provenance import data_hashes, library_versions
+
 __all__ = [
     "TrackingUnreachableError",
     "default_tracking_uri",
@@ -29,7 +32,6 @@ __all__ = [
 
 TRACKING_DB = "mlflow.db"
 ARTIFACTS = "mlartifacts"
-_LIBRARIES = ("ssbml", "scikit-learn", "numpy", "pandas", "scipy", "pymatgen", "mlflow", "joblib")
 
 
 def user_tracking_dir() -> Path:
@@ -69,7 +71,7 @@ def _ensure_experiment(name: str, tracking_uri: str) -> None:
     mlflow.create_experiment(name, artifact_location=folder.as_uri())
 
 
-class TrackingUnreachableError(RuntimeError):
+class TrackingUnreachableError(SsbmlError, RuntimeError):
     """The tracking URI cannot be used (server does not answer, folder missing)."""
 
     def __init__(self, uri: str, detail: str, cause: str = "") -> None:
@@ -137,20 +139,6 @@ def probe_tracking_uri(uri: str | None = None, *, timeout_s: float = PROBE_TIMEO
     return uri
 
 
-def library_versions() -> dict[str, str]:
-    """Installed versions of the libraries a trained model depends on."""
-    import platform
-    from importlib.metadata import PackageNotFoundError, version
-
-    out = {"python": platform.python_version()}
-    for name in _LIBRARIES:
-        try:
-            out[name] = version(name)
-        except PackageNotFoundError:
-            out[name] = "not installed"
-    return out
-
-
 def git_commit() -> str:
     """The repository's HEAD commit (with ``-dirty`` if the tree has changes), or
     ``unknown`` outside a git checkout."""
@@ -166,13 +154,6 @@ def git_commit() -> str:
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
     return sha + ("-dirty" if dirty else "")
-
-
-def data_hashes(names: Sequence[str]) -> dict[str, str]:
-    """sha256 of registered data sets (from :mod:`ssbml.data.registry`)."""
-    from ssbml.data.registry import get_dataset
-
-    return {name: get_dataset(name).sha256 for name in names}
 
 
 def standard_tags(data_names: Sequence[str] = ()) -> dict[str, str]:
@@ -269,12 +250,15 @@ def trust_logged_model(model_uri: str) -> None:
 
 
 def log_figure(fig: Any, artifact_file: str) -> None:
-    """Log a matplotlib figure as a PNG artifact and close it."""
-    import matplotlib.pyplot as plt
+    """Log a matplotlib figure as a PNG artifact (and close it if pyplot manages it; the
+    figures of ssbml are plain ``matplotlib.figure.Figure`` objects)."""
     import mlflow
 
     mlflow.log_figure(fig, artifact_file)
-    plt.close(fig)
+    if getattr(fig.canvas, "manager", None) is not None:
+        import matplotlib.pyplot as plt
+
+        plt.close(fig)
 
 
 def log_dataframe_artifact(df: pd.DataFrame, artifact_file: str) -> None:
