@@ -80,6 +80,8 @@ def main() -> None:
           f"(median baseline {m['cv_ea_mae_eV_median_baseline']:.3f})")
     if tm["family_table"] is not None:
         print(tm["family_table"].round(3).to_string(index=False))
+        print("away from room temperature (outside 15-35 degC):")
+        print(tm["family_table_nonrt"].round(3).to_string(index=False))
 
 
 if __name__ == "__main__":

@@ -70,15 +70,38 @@ def test_cross_fold_quantiles_never_see_their_own_fold():
     assert q[folds == 1].min() > 5.0
 
 
-def test_interval_scores_of_an_asymmetric_interval():
-    t = pd.DataFrame({"log10_sigma": [-3.0, -5.0, -4.0, -4.5],
-                      "pred": [-4.0, -4.0, -4.0, -4.5],
-                      "lower": [-6.0, -6.0, -6.0, -4.5],
-                      "upper": [-3.5, -3.5, -3.5, -4.5]})
+def test_interval_scores_of_the_temperature_term():
+    t = pd.DataFrame({"log10_sigma": [-1.0, -6.0, -4.5, -3.0, -3.0],
+                      "pred": [-4.0, -4.0, -4.0, -4.0, -4.0],
+                      "h_rt_lower": [1.0, 1.0, 1.0, 1.0, 1.0],
+                      "h_rt_upper": [2.0, 2.0, 2.0, 0.5, 0.5],
+                      "h_ea": [1.0, 0.5, 1.0, 0.0, 1.0]})
     s = interval_scores(t)
-    assert s[0] == pytest.approx(2.0)  # 1 above with a 0.5 upper half-width
-    assert s[1] == pytest.approx(0.5)  # 1 below with a 2 lower half-width
-    assert s[2] == 0.0 and s[3] == 0.0
+    assert s[0] == pytest.approx(np.sqrt(9 - 4))  # 3 above, h_rt 2, h_ea 1
+    assert s[1] == pytest.approx(np.sqrt(4 - 1) / 0.5)  # 2 below, h_rt 1, h_ea 0.5
+    assert s[2] == 0.0  # inside the room-temperature half-width alone
+    assert s[3] == 1e6  # outside with no temperature term: no scale can cover it
+    # the score is the scale that puts the row on the interval edge
+    assert np.hypot(0.5, s[4] * 1.0) == pytest.approx(1.0)
+
+
+def test_temperature_interval_is_the_room_temperature_one_at_298K_and_widens():
+    from ssbml.models.store import load_model
+
+    cond = load_model("conductivity")
+    temp = load_model("conductivity-temperature")
+    X = ["Li6PS5Cl", "Li7La3Zr2O12", "Li3YCl6", "Li1.3Al0.3Ti1.7(PO4)3"]
+    rt = cond.predict_interval(X)
+    at_t0 = temp.predict_interval(X, 298.15)
+    cols = ["log10_sigma", "log10_sigma_lower", "log10_sigma_upper"]
+    np.testing.assert_allclose(at_t0[cols].to_numpy(), rt[cols].to_numpy(), atol=1e-9)
+    # before the cut at the physical ceiling (1 S/cm), which can only narrow it
+    F = temp._features(X)
+    width = {T: temp.predict_interval_from_features(F, T, clip_to_physical=False)
+             .eval("log10_sigma_upper - log10_sigma_lower").to_numpy()
+             for T in (298.15, 330.0, 400.0)}
+    assert (width[330.0] >= width[298.15] - 1e-9).all()
+    assert (width[400.0] >= width[330.0] - 1e-9).all()
 
 
 def test_shipped_models_give_per_family_intervals():

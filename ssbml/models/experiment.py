@@ -555,7 +555,8 @@ def temperature_cv(
     g_t = chemical_system_groups(data["composition"])
     all_groups = np.concatenate([g_rt, g_t])
     out = data.reset_index(drop=True).copy()
-    for c in ("pred", "lower", "upper", "ea_pred", "median_baseline"):
+    for c in ("pred", "lower", "upper", "ea_pred", "median_baseline", "h_rt_lower",
+              "h_rt_upper", "h_ea"):
         out[c] = np.nan
     out["fold"] = -1
     out["nearest_family"] = ""
@@ -582,7 +583,7 @@ def temperature_cv(
         families = dom["nearest_family"].to_numpy()
         pred = tm.predict_interval_from_features(F, part["temperature_K"].to_numpy(),
                                                  alpha=alpha, families=families,
-                                                 clip_to_physical=False)
+                                                 clip_to_physical=False, return_parts=True)
         out.loc[t_va, "fold"] = k
         out.loc[t_va, "nearest_family"] = families
         out.loc[t_va, "in_domain"] = dom["in_domain"].to_numpy()
@@ -591,23 +592,27 @@ def temperature_cv(
         out.loc[t_va, "lower"] = pred["log10_sigma_lower"].to_numpy()
         out.loc[t_va, "upper"] = pred["log10_sigma_upper"].to_numpy()
         out.loc[t_va, "ea_pred"] = pred["activation_energy_eV"].to_numpy()
+        for c in ("h_rt_lower", "h_rt_upper", "h_ea"):
+            out.loc[t_va, c] = pred[c].to_numpy()
         out.loc[t_va, "median_baseline"] = float(np.median(t_tr["log10_sigma"]))
     return out
 
 
 def _family_calibrated_cv(res: pd.DataFrame, min_rows: int) -> pd.DataFrame:
-    """``res`` of :func:`temperature_cv` with ``lower``/``upper`` rescaled per nearest
-    family by quantiles calibrated on the other folds only (honest coverage)."""
+    """``res`` of :func:`temperature_cv` with ``lower``/``upper`` rebuilt with the
+    temperature term scaled per nearest family by quantiles calibrated on the other
+    folds only (honest coverage)."""
     from ssbml.models.mondrian import cross_fold_quantiles
-    from ssbml.models.temperature import interval_scores
+    from ssbml.models.temperature import temperature_term_scores
 
-    q = cross_fold_quantiles(interval_scores(res), res["nearest_family"].to_numpy(),
+    q = cross_fold_quantiles(temperature_term_scores(res), res["nearest_family"].to_numpy(),
                              res["fold"].to_numpy(), 0.1, min_rows)
     from ssbml.models.conductivity import MAX_LOG10_SIGMA
 
     mu = res["pred"].to_numpy()
-    return res.assign(lower=mu - q * (mu - res["lower"].to_numpy()),
-                      upper=np.minimum(mu + q * (res["upper"].to_numpy() - mu),
+    h_T = q * res["h_ea"].to_numpy()
+    return res.assign(lower=mu - np.hypot(res["h_rt_lower"].to_numpy(), h_T),
+                      upper=np.minimum(mu + np.hypot(res["h_rt_upper"].to_numpy(), h_T),
                                        MAX_LOG10_SIGMA))
 
 
@@ -683,7 +688,7 @@ def run_temperature_training(
             model.oof_ea_spread_ + model.ea_difficulty_offset_)
         metrics["cv_ea_coverage90"] = float(np.mean(
             np.abs(target - model.oof_activation_energy_eV_) <= h))
-        family_table = None
+        family_table = nonrt_table = None
         if cv:
             res = temperature_cv(cfg, rt_train, data)
             y = res["log10_sigma"].to_numpy()
@@ -699,8 +704,14 @@ def run_temperature_training(
             lo, hi = ROOM_TEMPERATURE_RANGE_K
             away = ~res["temperature_K"].between(lo, hi).to_numpy()
             metrics["cv_T_mae_nonrt"] = float(np.mean(np.abs(y - res["pred"])[away]))
+            inside = ((y >= res["lower"]) & (y <= res["upper"])).to_numpy()
+            metrics["cv_T_coverage90_nonrt"] = float(inside[away].mean())
             family_table = per_family_quality(res["family"], y, res["pred"], res["lower"],
                                               res["upper"])
+            nonrt_table = per_family_quality(
+                res["family"][away], y[away], res["pred"][away], res["lower"][away],
+                res["upper"][away])
+            log_dataframe_artifact(nonrt_table, "family_quality_cv_nonrt.csv")
             metrics["cv_T_spearman_within_family"] = within_family_spearman(family_table)
             if len(family_table):
                 metrics["cv_T_coverage90_family_min"] = float(family_table["coverage90"].min())
@@ -714,4 +725,5 @@ def run_temperature_training(
         if log_model:
             log_sklearn_model(model, data[["composition"]].head(5).reset_index(drop=True))
         return {"run_id": run.info.run_id, "metrics": metrics, "model": model,
-                "family_table": family_table}
+                "family_table": family_table,
+                "family_table_nonrt": nonrt_table}

@@ -33,6 +33,7 @@ __all__ = [
     "arrhenius_fit",
     "arrhenius_series",
     "interval_scores",
+    "temperature_term_scores",
 ]
 
 K_B_EV = 8.617333262e-5
@@ -104,21 +105,34 @@ def _inverse_temperature_term(temperature_K: Any, n: int) -> np.ndarray:
 
 
 def interval_scores(table: pd.DataFrame) -> np.ndarray:
-    """Dimensionless nonconformity of held-out rows against an asymmetric interval:
-    ``(y - pred) / (upper - pred)`` above the prediction, ``(pred - y) / (pred - lower)``
-    below (columns ``log10_sigma``, ``pred``, ``lower``, ``upper``, log10 S/cm). A row
-    is inside the interval rescaled by ``q`` exactly when its score is <= ``q``; a zero
-    half-width with the value outside scores 1e6 (finite, so calibration keeps it)."""
+    """Dimensionless nonconformity of held-out rows for the temperature term: the
+    smallest scale ``c`` with ``|y - pred| <= hypot(h_rt, c * h_ea)``, i.e.
+    ``sqrt(max(dev^2 - h_rt^2, 0)) / h_ea`` (``h_rt``: ``h_rt_upper`` above the
+    prediction, ``h_rt_lower`` below). Columns ``log10_sigma``, ``pred``,
+    ``h_rt_lower``, ``h_rt_upper``, ``h_ea`` (log10 S/cm). A row is inside the interval
+    with scale ``q`` exactly when its score is <= ``q``; a row outside the
+    room-temperature half-width with no temperature term (``h_ea = 0``) scores 1e6
+    (finite, so calibration keeps it)."""
     y = table["log10_sigma"].to_numpy(dtype=float)
     mu = table["pred"].to_numpy(dtype=float)
-    lo = table["lower"].to_numpy(dtype=float)
-    hi = table["upper"].to_numpy(dtype=float)
-    up = y >= mu
-    dev = np.abs(y - mu)
-    width = np.where(up, hi - mu, mu - lo)
+    h_rt = np.where(y >= mu, table["h_rt_upper"].to_numpy(dtype=float),
+                    table["h_rt_lower"].to_numpy(dtype=float))
+    h_ea = table["h_ea"].to_numpy(dtype=float)
+    excess = np.sqrt(np.clip((y - mu) ** 2 - h_rt**2, 0.0, None))
     with np.errstate(divide="ignore", invalid="ignore"):
-        s = np.where(width > 0, dev / width, np.where(dev > 0, 1e6, 0.0))
-    return s
+        s = np.where(h_ea > 0, excess / h_ea, np.where(excess > 0, 1e6, 0.0))
+    return np.minimum(s, 1e6)
+
+
+def temperature_term_scores(table: pd.DataFrame) -> np.ndarray:
+    """:func:`interval_scores` of the rows measured outside the room-temperature range
+    (``temperature_K`` column, K), NaN elsewhere: the calibration set of the
+    temperature term."""
+    from ssbml.data.conductivity import ROOM_TEMPERATURE_RANGE_K
+
+    lo, hi = ROOM_TEMPERATURE_RANGE_K
+    away = ~table["temperature_K"].between(lo, hi).to_numpy()
+    return np.where(away, interval_scores(table), np.nan)
 
 
 class ArrheniusModel(RegressorMixin, BaseEstimator):
@@ -255,14 +269,16 @@ class ArrheniusModel(RegressorMixin, BaseEstimator):
 
         ``cv_table``: held-out predictions of the whole temperature path by models that
         did not see the rows' chemical systems (:func:`ssbml.models.experiment.temperature_cv`)
-        with columns ``log10_sigma``, ``pred``, ``lower``, ``upper`` (uncalibrated 90 %
-        interval, log10 S/cm) and ``nearest_family``. The scale of a family is the
-        conformal quantile of its rows' :func:`interval_scores`."""
+        with columns ``log10_sigma``, ``pred``, ``h_rt_lower``, ``h_rt_upper``, ``h_ea``
+        (log10 S/cm, 90 %), ``temperature_K`` and ``nearest_family``. The scale of a
+        family's temperature term is the conformal quantile of the
+        :func:`interval_scores` of its rows measured outside the room-temperature range
+        (15-35 degC; there the interval is the room-temperature model's own)."""
         from ssbml.models.mondrian import FamilyConformal
 
         if self.interval_groups != "family":
             raise ValueError('calibrate_intervals needs interval_groups="family"')
-        scores = interval_scores(cv_table)
+        scores = temperature_term_scores(cv_table)
         self.interval_calibrator_ = FamilyConformal(self.min_group_rows).fit(
             scores, cv_table["nearest_family"].to_numpy())
         return self
@@ -313,7 +329,7 @@ class ArrheniusModel(RegressorMixin, BaseEstimator):
 
     def predict_interval_from_features(
         self, F: Any, temperature_K: Any = T0_K, alpha: float = 0.1, families: Any = None,
-        clip_to_physical: bool = True,
+        clip_to_physical: bool = True, return_parts: bool = False,
     ) -> pd.DataFrame:
         """From a ``featurizer_`` feature table: ``log10_sigma`` with ``_lower``/``_upper``
         (log10 S/cm) at ``temperature_K`` (scalar or per row, K),
@@ -321,13 +337,17 @@ class ArrheniusModel(RegressorMixin, BaseEstimator):
         model's below-detection columns (the bound moved to T with the Ea interval end
         that gives the largest value, so it stays an upper bound).
 
-        The log10 S/cm half-width combines the room-temperature half-width and the Ea
-        half-width times |1/T - 1/T0| / (k_B ln 10); once :meth:`calibrate_intervals`
-        has run, the 90 % combination is rescaled by the conformal quantile of the
-        row's family (``interval_family``). ``families``: the nearest-family labels of
-        the rows, if already known (else looked up). ``clip_to_physical``: cut values
-        and interval ends at :data:`~ssbml.models.conductivity.MAX_LOG10_SIGMA` (off
-        only for calibration on the raw interval)."""
+        The log10 S/cm half-width is ``hypot(h_rt, h_T)``: ``h_rt`` the room-temperature
+        model's half-width, ``h_T`` the Ea half-width times |1/T - 1/T0| / (k_B ln 10).
+        Once :meth:`calibrate_intervals` has run, ``h_T`` is built from the 90 % Ea
+        interval and scaled by the conformal quantile of the row's family
+        (``interval_family``), so at 298.15 K the interval is exactly the
+        room-temperature one and it widens away from it. ``families``: the nearest-family
+        labels of the rows, if already known (else looked up). ``clip_to_physical``: cut
+        values and interval ends at :data:`~ssbml.models.conductivity.MAX_LOG10_SIGMA`
+        (off only for calibration on the raw interval). ``return_parts`` adds
+        ``h_rt_lower``, ``h_rt_upper`` and ``h_ea`` (the unscaled ``h_T``), log10 S/cm,
+        for :func:`interval_scores`."""
         from ssbml.models.conductivity import clip_log10_sigma
 
         index = F.index if isinstance(F, pd.DataFrame) else None
@@ -338,24 +358,26 @@ class ArrheniusModel(RegressorMixin, BaseEstimator):
         grouped = cal is not None or getattr(rt_model, "interval_calibrator_", None) is not None
         if grouped and families is None:
             families = rt_model.nearest_family_from_features(Fv)
-        # with a calibrator the widths are built at the nominal 90 % and rescaled
-        width_alpha = 0.1 if cal is not None else alpha
-        rt = (rt_model.predict_interval_from_features(Fv, alpha=width_alpha, families=families,
+        rt = (rt_model.predict_interval_from_features(Fv, alpha=alpha, families=families,
                                                       clip_to_physical=False)
               if grouped else rt_model.predict_interval_from_features(
-                  Fv, alpha=width_alpha, clip_to_physical=False))
+                  Fv, alpha=alpha, clip_to_physical=False))
         ea_raw, ea_difficulty = self._ea_spread(Fv)
         ea, ea_lo, ea_hi = self._ea_interval(ea_raw, ea_difficulty, alpha)
-        _, w_lo, w_hi = (self._ea_interval(ea_raw, ea_difficulty, width_alpha)
-                         if width_alpha != alpha else (ea, ea_lo, ea_hi))
         mu0 = rt["log10_sigma"].to_numpy()
         h_rt_lo = mu0 - rt["log10_sigma_lower"].to_numpy()
         h_rt_hi = rt["log10_sigma_upper"].to_numpy() - mu0
-        h_ea = np.abs(g) * np.maximum(ea - w_lo, w_hi - ea)
+        if cal is None:
+            h_ea_basis = np.abs(g) * np.maximum(ea - ea_lo, ea_hi - ea)
+            h_ea = h_ea_basis
+        else:
+            # the temperature term is built from the 90 % Ea interval and scaled by the
+            # family's conformal quantile: at 298.15 K the interval is the room-temperature
+            # one, and it widens with |1/T - 1/T0|
+            _, w_lo, w_hi = self._ea_interval(ea_raw, ea_difficulty, 0.1)
+            h_ea_basis = np.abs(g) * np.maximum(ea - w_lo, w_hi - ea)
+            h_ea = cal.quantile(families, alpha) * h_ea_basis
         half_lo, half_hi = np.hypot(h_rt_lo, h_ea), np.hypot(h_rt_hi, h_ea)
-        if cal is not None:
-            q = cal.quantile(families, alpha)
-            half_lo, half_hi = q * half_lo, q * half_hi
         mu = mu0 - ea * g
         out = pd.DataFrame({
             "log10_sigma": mu,
@@ -369,6 +391,8 @@ class ArrheniusModel(RegressorMixin, BaseEstimator):
             out["interval_family"] = cal.category(families)
         elif "interval_family" in rt.columns:
             out["interval_family"] = rt["interval_family"].to_numpy()
+        if return_parts:
+            out["h_rt_lower"], out["h_rt_upper"], out["h_ea"] = h_rt_lo, h_rt_hi, h_ea_basis
         if "below_detection" in rt.columns:
             below = rt["below_detection"].to_numpy(dtype=bool)
             # the largest value at T consistent with the bound at T0
