@@ -67,3 +67,18 @@ def test_screen_cli_allow_out_of_domain_flag(tmp_path):
         assert res.exit_code == 0, res.output
         table = pd.read_csv(out / "candidates.csv").set_index("input")
         assert bool(table.loc["Li0.01Xe", "passes_filters"]) is expected
+
+
+def test_a_bound_stays_a_bound_at_temperature(tmp_path):
+    from ssbml.models.store import load_model
+
+    temp = load_model("conductivity-temperature")
+    out = temp.predict_interval(["Li2PO2N", "Li6PS5Cl"], [298.15, 373.15])
+    assert list(out["below_detection"]) == [True, False]
+    for T in (298.15, 373.15, 450.0):
+        row = temp.predict_interval(["Li2PO2N"], T).iloc[0]
+        assert row["below_detection"]
+        assert row["log10_sigma"] == row["log10_sigma_upper"] == row["log10_sigma_bound"]
+        assert row["log10_sigma_lower"] <= row["log10_sigma"]
+    hot, _ = _predict(tmp_path, ["Li2PO2N"], "-T", "373.15")
+    assert hot["sigma_reported"].iloc[0].startswith("< ")

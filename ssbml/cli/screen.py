@@ -336,6 +336,11 @@ def _print_top(console, result, top: int) -> None:
         )
     if "in_domain" in t.columns:
         notes.append("'?' marks compositions outside the model's applicability domain")
+    below_col = "below_detection" in t.columns
+    if below_col and t["below_detection"].fillna(False).astype(bool).any():
+        notes.append("'<' marks an upper bound: predicted below the detection limit of the "
+                     "training data")
+    at_t = "log10_sigma_at_T" in t.columns and "temperature_K" in t.columns
     table = Table(
         title=f"Top {len(t)} of {len(result.table):,} candidates",
         caption="; ".join(notes),
@@ -348,6 +353,10 @@ def _print_top(console, result, top: int) -> None:
     table.add_column("#", justify="right", no_wrap=True, min_width=2)
     table.add_column("composition", no_wrap=True)
     table.add_column("log10 S/cm [90%]", no_wrap=True)
+    if at_t:
+        temp_k = float(t["temperature_K"].iloc[0])
+        table.add_column(f"at {temp_k:g} K [90%]", no_wrap=True)
+        table.add_column("Ea eV", no_wrap=True)
     if stability:
         table.add_column("window V", no_wrap=True)
     table.add_column("pass", no_wrap=True, min_width=4)
@@ -359,12 +368,18 @@ def _print_top(console, result, top: int) -> None:
         name = str(row["composition"])
         if "in_domain" in t.columns and not row["in_domain"]:
             name += " ?"
+        bound = "< " if below_col and row["below_detection"] is True else ""
         cells = [
             str(row["rank"]),
             name,
-            f"{f(row['log10_sigma'])} [{f(row['log10_sigma_lower'])}, "
+            f"{bound}{f(row['log10_sigma'])} [{f(row['log10_sigma_lower'])}, "
             f"{f(row['log10_sigma_upper'])}]",
         ]
+        if at_t:
+            cells.append(f"{bound}{f(row['log10_sigma_at_T'])} "
+                         f"[{f(row['log10_sigma_at_T_lower'])}, "
+                         f"{f(row['log10_sigma_at_T_upper'])}]")
+            cells.append(f(row.get("Ea_eV")))
         if stability:
             tag = {"exact": " exact", "phase diagram": " pd", "learned": " learned"}.get(
                 str(row.get("stability_source")), ""

@@ -400,6 +400,8 @@ class ArrheniusModel(RegressorMixin, BaseEstimator):
             out["p_below_detection"] = rt["p_below_detection"].to_numpy()
             out["below_detection"] = below
             out["log10_sigma_bound"] = np.where(below, bound_T, np.nan)
+            # a bound at T0 stays a bound at T: value and upper end are the bound at T
+            out.loc[below, "log10_sigma"] = bound_T[below]
             out.loc[below, "log10_sigma_upper"] = bound_T[below]
             out["log10_sigma_lower"] = np.minimum(out["log10_sigma_lower"], out["log10_sigma"])
         return clip_log10_sigma(out) if clip_to_physical else out
