@@ -141,3 +141,24 @@ def test_cli_screen_on_a_structure(cifs, tmp_path):
              "--no-exact", "--out", str(tmp_path / "o"), "--top", "3")
     assert r.exit_code == 0, r.output
     assert "structure-aware" in r.output
+
+
+def test_tracked_run_names_the_parent_structure(cifs, tmp_path, mlflow_uri):
+    import mlflow
+
+    from ssbml import api
+
+    result = api.screen(parent_structure=cifs["122"], dopants=["Br"], max_dopants=1,
+                        out_dir=tmp_path / "t", track=True, tracking_uri=mlflow_uri,
+                        exact_stability=False, top=3)
+    run = mlflow.MlflowClient(mlflow_uri).get_run(result.run_id)
+    assert run.data.tags["parent_structure"] == "122.cif"
+    assert run.data.tags["model_sha256.conductivity-structure"]
+
+
+def test_li_interstitials_that_do_not_fit_are_said(cifs):
+    p = load_parent_structure(cifs["wyu"])  # fully occupied Li sites
+    from ssbml.screening.parent_structure import candidate_sites
+
+    _, reason = candidate_sites(p, "Y@Zr:0.5", 7.5)
+    assert "do not fit" in reason

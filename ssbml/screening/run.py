@@ -565,6 +565,16 @@ def _track(
     ) as run:
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
         mlflow.set_tags({f"model_sha256.{k}": v for k, v in models.hashes.items()})
+        if spec.parent_structure is not None:
+            from ssbml.models.store import read_manifest
+            from ssbml.screening.parent_structure import STRUCTURE_MODEL
+
+            entry = read_manifest(Path(models_dir) if models_dir else None).get(
+                "models", {}).get(STRUCTURE_MODEL, {})
+            info = spec.parent_structure_info
+            mlflow.set_tags({f"model_sha256.{STRUCTURE_MODEL}": entry.get("sha256", ""),
+                             "parent_structure": info.source,
+                             "parent_structure_sha256": info.sha256})
         from ssbml.tracking.registry import log_screening_inputs
 
         log_screening_inputs(result, spec, None if models_dir is None else Path(models_dir))
