@@ -85,9 +85,13 @@ def screen(
     n_jobs: int = 1,
     top: int = 20,
     exact_stability: bool = True,
+    parent_structure: str | Path | None = None,
 ):
     """Screen doped variants of ``parent`` (``dopants`` on a grid of site ``fractions``)
-    or the compositions of ``input_file``: conductivity (log10 S/cm) and stability
+    or of the CIF ``parent_structure`` (site substitution on it, with structure-aware
+    values beside the composition-only ones, see
+    :mod:`ssbml.screening.parent_structure`), or the compositions of ``input_file``:
+    conductivity (log10 S/cm) and stability
     (V vs Li/Li+, meV/atom), ranked by the conductivity lower bound, with filters, a
     Pareto front, ``candidates.parquet`` and ``report.html`` in ``out_dir`` (default
     ``ssbml-output/screen-<name>-<fingerprint>``). Returns a
@@ -104,6 +108,7 @@ def screen(
         sites=dict(sites or {}),
         max_dopants=max_dopants,
         input_file=None if input_file is None else str(input_file),
+        parent_structure=None if parent_structure is None else str(parent_structure),
         temperature_K=temperature_K,
         exact_stability=exact_stability,
     )

@@ -99,6 +99,12 @@ def screen(
     dopants: str = typer.Option(
         None, "--dopants", "-d", help="Comma-separated dopants, e.g. Ta,Nb,Al,Ga."
     ),
+    parent_structure: Path = typer.Option(
+        None, "--parent-structure",
+        help="Parent crystal structure (CIF) instead of --parent: doped variants are made "
+        "by site substitution on it and get structure-aware predictions beside the "
+        "composition-only ones.",
+    ),
     input_file: Path = typer.Option(
         None, "--input", "-i", help="CSV/Parquet with a 'composition' column (instead of --parent)."
     ),
@@ -207,10 +213,15 @@ def screen(
     err = make_console(stderr=True)
     if fmt not in ("parquet", "csv"):
         raise typer.BadParameter("--format must be parquet or csv")
-    if (parent is None) == (input_file is None):
-        err.print("[red]error:[/red] give --parent with --dopants, or --input FILE")
+    if parent is not None and parent_structure is not None:
+        err.print("[red]error:[/red] give --parent (a composition) or --parent-structure "
+                  "(a CIF), not both")
         raise typer.Exit(code=2)
-    if parent is not None and not dopants:
+    if sum(x is not None for x in (parent, input_file, parent_structure)) != 1:
+        err.print("[red]error:[/red] give --parent or --parent-structure with --dopants, "
+                  "or --input FILE")
+        raise typer.Exit(code=2)
+    if (parent is not None or parent_structure is not None) and not dopants:
         err.print("[red]error:[/red] --parent needs --dopants, e.g. --dopants Ta,Nb,Al,Ga")
         raise typer.Exit(code=2)
 
@@ -242,6 +253,7 @@ def screen(
             sites=_sites(site),
             max_dopants=max_dopants,
             input_file=str(input_file) if input_file else None,
+            parent_structure=str(parent_structure) if parent_structure else None,
             temperature_K=temperature,
             chunk_size=chunk_size,
             exact_stability=exact,
@@ -252,6 +264,8 @@ def screen(
             solubility_cap=solubility_cap,
             **_min_li(min_li),
         )
+        if spec.parent_structure is not None:
+            spec.parent_structure_info  # noqa: B018 - read and check the CIF now
         criteria = RankingCriteria(
             min_log10_sigma=min_log10_sigma,
             window_V=window_v,
@@ -329,6 +343,10 @@ def _print_top(console, result, top: int) -> None:
     t = result.table.head(top)
     stability = {"reduction_V", "oxidation_V"} <= set(t.columns)
     notes = ["ranked by the lower bound of the 90% interval of log10 sigma (S/cm, 298 K)"]
+    structure = "log10_sigma_structure" in t.columns
+    if structure:
+        notes[0] = ("ranked by the more conservative lower bound of composition-only and "
+                    "structure-aware (composition-only where they disagree: '!')")
     if stability:
         notes.append(
             "window in V vs Li/Li+ from the phase diagram (pd) or the reference "
@@ -357,6 +375,8 @@ def _print_top(console, result, top: int) -> None:
         temp_k = float(t["temperature_K"].iloc[0])
         table.add_column(f"at {temp_k:g} K [90%]", no_wrap=True)
         table.add_column("Ea eV", no_wrap=True)
+    if structure:
+        table.add_column("structure-aware [90%]", no_wrap=True)
     if stability:
         table.add_column("window V", no_wrap=True)
     table.add_column("pass", no_wrap=True, min_width=4)
@@ -368,7 +388,7 @@ def _print_top(console, result, top: int) -> None:
         name = str(row["composition"])
         if "in_domain" in t.columns and not row["in_domain"]:
             name += " ?"
-        bound = "< " if below_col and row["below_detection"] is True else ""
+        bound = "< " if below_col and str(row["below_detection"]) == "True" else ""
         cells = [
             str(row["rank"]),
             name,
@@ -380,6 +400,10 @@ def _print_top(console, result, top: int) -> None:
                          f"[{f(row['log10_sigma_at_T_lower'])}, "
                          f"{f(row['log10_sigma_at_T_upper'])}]")
             cells.append(f(row.get("Ea_eV")))
+        if structure:
+            lo, hi = row["log10_sigma_structure_lower"], row["log10_sigma_structure_upper"]
+            cells.append(f"{f(row['log10_sigma_structure'])} [{f(lo)}, {f(hi)}]"
+                         + (" !" if row["structure_flag"] else ""))
         if stability:
             tag = {"exact": " exact", "phase diagram": " pd", "learned": " learned"}.get(
                 str(row.get("stability_source")), ""

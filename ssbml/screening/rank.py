@@ -94,7 +94,10 @@ def rank_candidates(df: pd.DataFrame, criteria: RankingCriteria | None = None) -
     if criteria.require_in_domain and "in_domain" in out.columns:
         passes &= out["in_domain"].fillna(False).to_numpy(dtype=bool)
     out["passes_filters"] = passes
-    out["score"] = out["log10_sigma_lower"].to_numpy(dtype=float)
+    # with a parent structure the score is the ranking bound of parent_structure.py
+    score_col = ("rank_log10_sigma_lower" if "rank_log10_sigma_lower" in out.columns
+                 else "log10_sigma_lower")
+    out["score"] = out[score_col].to_numpy(dtype=float)
     objective = criteria.stability_objective
     if objective in out.columns:
         # reaction energies are <= 0; closer to zero is better, so maximize them as they are

@@ -48,6 +48,13 @@ TOP_COLUMNS = [
     "log10_sigma",
     "log10_sigma_lower",
     "log10_sigma_upper",
+    "log10_sigma_composition",
+    "log10_sigma_structure",
+    "log10_sigma_structure_lower",
+    "log10_sigma_structure_upper",
+    "structure_flag",
+    "structure_flag_reason",
+    "rank_source",
     "log10_sigma_at_T",
     "Ea_eV",
     "reduction_V",
@@ -117,6 +124,17 @@ def top_table_html(head: pd.DataFrame, temperature_K: float | None = None) -> st
         ("90% interval", "log10 S/cm", "num",
          lambda r: _span(r["log10_sigma_lower"], r["log10_sigma_upper"])),
     ]
+    if "log10_sigma_structure" in head:
+        cols += [
+            ("log10 σ structure-aware", "S/cm, 298 K", "num",
+             lambda r: _num(r["log10_sigma_structure"])),
+            ("90% interval", "structure-aware", "num",
+             lambda r: _span(r["log10_sigma_structure_lower"],
+                             r["log10_sigma_structure_upper"])),
+            ("Structure check", "", "txt",
+             lambda r: html.escape(str(r["structure_flag_reason"]) or "agrees")),
+            ("Ranked on", "", "txt", lambda r: html.escape(str(r["rank_source"]))),
+        ]
     if "log10_sigma_at_T" in head:
         t = f"{temperature_K:g} K" if temperature_K else "T"
         cols.append(("log10 σ", f"S/cm, {t}", "num", lambda r: _num(r["log10_sigma_at_T"])))
@@ -376,6 +394,8 @@ def _used_models(table: pd.DataFrame) -> list[str]:
         used.append("conductivity-temperature")
     if "reduction_V" in table.columns:
         used.append("stability")
+    if "log10_sigma_structure" in table.columns:
+        used.append("conductivity-structure")
     return used
 
 
@@ -411,6 +431,16 @@ def provenance(
                 out["electrodes"] = ", ".join(d["electrodes"])
             if d.get("exclude_phases"):
                 out["excluded_phases"] = ", ".join(d["exclude_phases"])
+        info = d.get("parent_structure_info")
+        if info:
+            out["parent_structure"] = info["file"]
+            out["parent_structure_sha256"] = info["sha256"]
+            out["parent_structure_formula"] = f"{info['formula']} (Z = {info['z']})"
+            out["parent_structure_space_group"] = info["space_group"]
+            out["dopants"] = ", ".join(d["dopants"])
+            out["structure_descriptors"] = (
+                "geometric (Li sublattice, volumes, anion framework, disorder) per "
+                "candidate on the parent's sites; no BVSE per candidate")
         if d.get("input_file"):
             out["input_file"] = d["input_file"]
             out["input_sha256"] = d.get("input_sha256")
@@ -451,6 +481,11 @@ def _provenance_html(prov: dict[str, Any]) -> str:
         "ssbml_version": "ssbml version",
         "mlflow_run_id": "mlflow run id",
         "parent": "Parent",
+        "parent_structure": "Parent structure (file)",
+        "parent_structure_sha256": "Parent structure sha256",
+        "parent_structure_formula": "Parent structure formula",
+        "parent_structure_space_group": "Parent structure space group",
+        "structure_descriptors": "Structure descriptors",
         "dopants": "Dopants",
         "max_dopants": "Most dopants per candidate",
         "fractions": "Site fractions substituted",
@@ -557,6 +592,13 @@ def write_report(
             f"{int((~table['in_domain']).sum()):,} candidates lie outside the "
             "applicability domain of the conductivity model (extrapolations)"
         )
+    if "structure_flag" in table.columns:
+        summary.append(
+            f"{int(table['structure_flag'].sum()):,} candidates where the structure-aware "
+            "and composition-only values disagree by more than the larger 90% half-width "
+            "(ranked on composition-only); "
+            f"{int(table['log10_sigma_structure'].isna().sum()):,} without a structure value "
+            "(outside the structure model's domain or not fitting the parent's sites)")
     summary_html = "".join(f"<li>{html.escape(s)}</li>" for s in summary)
     table_html = top_table_html(head, _temperature(table))
     sources = ""

@@ -65,11 +65,17 @@ class ScreenSpec:
     min_li_fraction: float | None = None
     max_site_fraction: float | None = None
     solubility_cap: float | None = None
+    parent_structure: str | None = None
 
     def __post_init__(self) -> None:
-        if (self.parent is None) == (self.input_file is None):
-            raise ValueError("give either a parent composition with dopants or an input file")
-        if self.parent is not None and not self.dopants:
+        if self.parent is not None and self.parent_structure is not None:
+            raise ValueError("give --parent (a composition) or --parent-structure (a CIF), "
+                             "not both: the structure defines the parent")
+        given = [x is not None for x in (self.parent, self.input_file, self.parent_structure)]
+        if sum(given) != 1:
+            raise ValueError("give either a parent composition with dopants, a parent "
+                             "structure with dopants or an input file")
+        if (self.parent is not None or self.parent_structure is not None) and not self.dopants:
             raise ValueError("a parent needs at least one dopant")
         if not 0 < self.alpha < 1:
             raise ValueError(f"alpha must be in (0, 1), got {self.alpha}")
@@ -79,6 +85,15 @@ class ScreenSpec:
             raise ValueError(
                 f"temperature_K must be within 150 to 1500 K, got {self.temperature_K}"
             )
+
+    @cached_property
+    def parent_structure_info(self):
+        """The loaded :class:`~ssbml.screening.parent_structure.ParentStructure` (once)."""
+        if self.parent_structure is None:
+            return None
+        from ssbml.screening.parent_structure import load_parent_structure
+
+        return load_parent_structure(self.parent_structure)
 
     @cached_property
     def _input_sha256(self) -> str | None:
@@ -96,6 +111,8 @@ class ScreenSpec:
         d["dopant_amounts"] = {k: list(v) for k, v in self.dopant_amounts.items()}
         if self.input_file is not None:
             d["input_sha256"] = self._input_sha256
+        if self.parent_structure is not None:
+            d["parent_structure_info"] = self.parent_structure_info.as_dict()
         return d
 
 
@@ -175,8 +192,13 @@ def build_candidates(spec: ScreenSpec) -> tuple[Candidates, pd.DataFrame]:
     """The candidates a spec describes, and the rows rejected on the way."""
     if spec.input_file is not None:
         return read_candidate_file(spec.input_file)
+    parent: Any = spec.parent
+    if spec.parent_structure is not None:
+        from pymatgen.core import Composition
+
+        parent = Composition(spec.parent_structure_info.formula_unit)
     cands = generate_doped(
-        spec.parent,
+        parent,
         spec.dopants,
         fractions=spec.fractions,
         amounts=spec.amounts,
@@ -286,7 +308,23 @@ def screen(spec: ScreenSpec, out_dir: str | Path, **options: Any) -> ScreenResul
     cands, rejected = build_candidates(spec)
     if cands.n_rejected:
         options.setdefault("rejected_candidates", cands.rejected)
+    if spec.parent_structure is not None:
+        options.setdefault("structure_table", _structure_table(cands, spec,
+                                                               options.get("models_dir")))
     return screen_candidates(cands, out_dir, spec=spec, rejected=rejected, **options)
+
+
+def _structure_table(cands: Candidates, spec: ScreenSpec, models_dir: Any) -> pd.DataFrame:
+    """Structure descriptors and structure-aware predictions of every candidate."""
+    from ssbml.models.store import load_model
+    from ssbml.screening.parent_structure import STRUCTURE_MODEL, structure_columns
+
+    model = load_model(STRUCTURE_MODEL, None if models_dir is None else Path(models_dir))
+    states = {a["dopant"]: float(a["dopant_oxidation"])
+              for a in cands.labels.attrs.get("sites", [])}
+    return structure_columns(
+        spec.parent_structure_info, cands.labels, cands.fractions.formula_array().to_pylist(),
+        model, extra_states=states, alpha=spec.alpha)
 
 
 def default_output_dir(spec: ScreenSpec, models_dir: str | Path | None = None) -> Path:
@@ -298,6 +336,8 @@ def default_output_dir(spec: ScreenSpec, models_dir: str | Path | None = None) -
 
     if spec.parent:
         name = f"{spec.parent}-{'-'.join(spec.dopants)}"
+    elif spec.parent_structure:
+        name = f"{Path(spec.parent_structure).stem}-{'-'.join(spec.dopants)}"
     else:
         name = Path(str(spec.input_file)).stem
     return inside("ssbml-output", f"screen-{name}-{run_fingerprint(spec, models_dir)[:8]}")
@@ -332,6 +372,7 @@ def screen_candidates(
     tracking_uri: str | None = None,
     top: int = 20,
     report: bool = True,
+    structure_table: pd.DataFrame | None = None,
 ) -> ScreenResult:
     """Screen already generated candidates; ``spec`` supplies the temperature, interval
     level and chunk size and, with the models' hashes, the run's fingerprint.
@@ -388,7 +429,13 @@ def screen_candidates(
         if bar is not None:
             bar.stop()
 
-    table = rank_candidates(store.read_all(), criteria)
+    screened = store.read_all()
+    if structure_table is not None:
+        from ssbml.screening.parent_structure import apply_structure_agreement
+
+        screened = apply_structure_agreement(
+            screened.merge(structure_table, on="candidate_id", how="left", validate="1:1"))
+    table = rank_candidates(screened, criteria)
     if len(table) != len(cands) or table["candidate_id"].duplicated().any():
         raise RuntimeError(
             f"{out_dir}: {len(table)} screened rows for {len(cands)} candidates; the chunk "
@@ -518,6 +565,16 @@ def _track(
     ) as run:
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
         mlflow.set_tags({f"model_sha256.{k}": v for k, v in models.hashes.items()})
+        if spec.parent_structure is not None:
+            from ssbml.models.store import read_manifest
+            from ssbml.screening.parent_structure import STRUCTURE_MODEL
+
+            entry = read_manifest(Path(models_dir) if models_dir else None).get(
+                "models", {}).get(STRUCTURE_MODEL, {})
+            info = spec.parent_structure_info
+            mlflow.set_tags({f"model_sha256.{STRUCTURE_MODEL}": entry.get("sha256", ""),
+                             "parent_structure": info.source,
+                             "parent_structure_sha256": info.sha256})
         from ssbml.tracking.registry import log_screening_inputs
 
         log_screening_inputs(result, spec, None if models_dir is None else Path(models_dir))
@@ -550,4 +607,6 @@ def _track(
 def _run_name(spec: ScreenSpec) -> str:
     if spec.parent:
         return f"screen {spec.parent} + {','.join(spec.dopants)}"
+    if spec.parent_structure:
+        return f"screen {Path(spec.parent_structure).name} + {','.join(spec.dopants)}"
     return f"screen {Path(spec.input_file).name}"

@@ -44,7 +44,11 @@ if TYPE_CHECKING:
 
 __all__ = [
     "FEATURE_NAMES",
+    "GEOMETRIC_FEATURE_NAMES",
     "StructureFeaturizer",
+    "geometric_descriptors",
+    "site_species",
+    "structure_geometric_descriptors",
     "structure_descriptors",
     "structure_hash",
 ]
@@ -291,3 +295,98 @@ class StructureFeaturizer(TransformerMixin, BaseEstimator):
             [[math.nan if r is None else float(r[f]) for f in FEATURE_NAMES] for r in rows],
             dtype=float,
         )
+
+
+GEOMETRIC_FEATURE_NAMES: tuple[str, ...] = tuple(
+    c for c in FEATURE_NAMES if not c.startswith(("bvse_", "percolation_"))
+)
+"""The descriptors without BVSE (Li sublattice, volumes, anion framework, disorder): the
+cheap set that :func:`geometric_descriptors` computes from site occupancies alone."""
+
+
+def site_species(structure: Structure) -> list[dict[str, float]]:
+    """``{element: occupancy}`` of every site (oxidation states dropped)."""
+    out = []
+    for site in structure:
+        d: dict[str, float] = {}
+        for sp, occ in site.species.items():
+            d[sp.symbol] = d.get(sp.symbol, 0.0) + float(occ)
+        out.append(d)
+    return out
+
+
+def composition_states(amounts: dict[str, float]) -> dict[str, float]:
+    """Oxidation states for the geometric descriptors from the composition alone (no
+    valence analysis of the structure): the most probable balanced assignment, with
+    the common-state fallback of the BVSE path for elements it leaves out."""
+    from pymatgen.core import Composition
+
+    try:
+        states = {k: float(v) for k, v in fractional_oxidation_states(dict(amounts))[0].items()}
+    except ValueError:
+        states = {}
+    comp = Composition(amounts)
+    return {**_default_states_of(comp), **states}
+
+
+def _default_states_of(comp: Any) -> dict[str, float]:
+    from pymatgen.core import Element
+
+    out: dict[str, float] = {}
+    for el in comp.element_composition:
+        common = [q for q in Element(el.symbol).common_oxidation_states if q != 0]
+        if common:
+            out[el.symbol] = float(min(common) if el.symbol in ANION_FORMERS else max(common))
+    return out
+
+
+def geometric_descriptors(
+    volume: float,
+    sites: list[dict[str, float]],
+    states: dict[str, float],
+    li_distances: dict[str, float],
+) -> dict[str, float]:
+    """:data:`GEOMETRIC_FEATURE_NAMES` from the cell volume (Angstrom^3), the site
+    occupancies (:func:`site_species`), oxidation states and the Li-Li site distances
+    (``li_li_nearest_A``, ``li_li_nearest_mean_A`` of :func:`li_sublattice`, which depend
+    on the Li positions only). Same formulas as :func:`structure_descriptors`; no BVSE,
+    no pymatgen objects: cheap enough per doped variant of a parent."""
+    out = dict.fromkeys(GEOMETRIC_FEATURE_NAMES, math.nan)
+    out["li_li_nearest_A"] = li_distances.get("li_li_nearest_A", math.nan)
+    out["li_li_nearest_mean_A"] = li_distances.get("li_li_nearest_mean_A", math.nan)
+    li_occ = [s["Li"] for s in sites if s.get("Li", 0.0) > 0]
+    out["li_per_volume_per_A3"] = float(sum(li_occ)) / volume
+    out["li_site_occupancy_mean"] = float(np.mean(li_occ)) if li_occ else math.nan
+    n_atoms = ion_volume = 0.0
+    anions: dict[str, float] = {}
+    ordered = True
+    for s in sites:
+        if len(s) > 1 or abs(sum(s.values()) - 1.0) > 1e-6:
+            ordered = False
+        for symbol, occ in s.items():
+            q = states.get(symbol)
+            n_atoms += occ
+            ion_volume += occ * 4.0 / 3.0 * math.pi * _radius(symbol, q) ** 3
+            if q is not None and q < 0:
+                anions[symbol] = anions.get(symbol, 0.0) + occ
+    out["volume_per_atom_A3"] = volume / n_atoms
+    out["free_volume_fraction"] = 1.0 - ion_volume / volume
+    n_anions = sum(anions.values())
+    if n_anions > 0:
+        out["volume_per_anion_A3"] = volume / n_anions
+        groups = dict.fromkeys(_ANION_GROUPS, 0.0)
+        for symbol, n in anions.items():
+            key = (symbol if symbol in ("O", "S", "N")
+                   else "halide" if symbol in HALOGENS else "other")
+            groups[key] += n / n_anions
+        for g, v in groups.items():
+            out[f"anion_fraction_{g}"] = v
+    out["disordered"] = 0.0 if ordered else 1.0
+    return out
+
+
+def structure_geometric_descriptors(structure: Structure) -> dict[str, float]:
+    """:func:`geometric_descriptors` of a pymatgen Structure (states from its composition)."""
+    li = li_sublattice(structure)
+    states = composition_states(structure.composition.element_composition.get_el_amt_dict())
+    return geometric_descriptors(structure.volume, site_species(structure), states, li)

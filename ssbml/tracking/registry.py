@@ -207,7 +207,8 @@ def log_screening_inputs(result: Any, spec: Any, models_dir: Path | None) -> Non
         source, origin = Path(spec.input_file).resolve(), f"file {spec.input_file}"
     else:
         source = Path(result.out_dir).resolve()
-        origin = f"generated: {spec.parent} doped with {','.join(spec.dopants)}"
+        parent = spec.parent or Path(str(getattr(spec, "parent_structure", ""))).name
+        origin = f"generated: {parent} doped with {','.join(spec.dopants)}"
     candidates = table[cols].sort_values("candidate_id").reset_index(drop=True)
     with warnings.catch_warnings():
         # mlflow's hints about source guessing and integer schema columns are not ours
