@@ -592,7 +592,18 @@ def write_report(
             f"{int((~table['in_domain']).sum()):,} candidates lie outside the "
             "applicability domain of the conductivity model (extrapolations)"
         )
+    info = spec.as_dict().get("parent_structure_info") if spec is not None else None
+    if info:
+        summary.insert(0, (
+            f"parent structure {info['file']} ({info['formula']}, Z = {info['z']}, "
+            f"space group {info['space_group']}, sha256 {str(info['sha256'])[:12]}...): "
+            "candidates made by site substitution on it"))
     if "structure_flag" in table.columns:
+        summary[summary.index(
+            "ranked by the lower bound of the 90% interval of the predicted room-temperature "
+            "conductivity (log10 S/cm)")] = (
+            "ranked by the more conservative of the composition-only and structure-aware "
+            "90% lower bounds (log10 S/cm), composition-only where they disagree")
         summary.append(
             f"{int(table['structure_flag'].sum()):,} candidates where the structure-aware "
             "and composition-only values disagree by more than the larger 90% half-width "
