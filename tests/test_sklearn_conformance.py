@@ -114,3 +114,25 @@ def test_default_featurizer_stateless_transform():
     keys = set(vars(f))
     f.transform(FORMULAS)
     assert set(vars(f)) == keys
+
+
+# check_estimator runs only check_estimator_cloneable on the featurizers (their tags
+# exclude numeric 2-D input); these API checks need no data and do apply:
+_API_CHECKS = [
+    "check_no_attributes_set_in_init",
+    "check_estimator_repr",
+    "check_valid_tag_types",
+    "check_get_params_invariance",
+    "check_set_params",
+    "check_parameters_default_constructible",
+    "check_estimator_tags_renamed",
+]
+
+
+@pytest.mark.parametrize("check", _API_CHECKS)
+@pytest.mark.parametrize("est", FEATURIZERS, ids=_ids)
+def test_featurizer_api_checks(est, check):
+    import sklearn.utils.estimator_checks as checks
+    from sklearn.base import clone
+
+    getattr(checks, check)(type(est).__name__, clone(est))
