@@ -17,6 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
 
 from ssbml.composition import ElementFractions
 from ssbml.models.concat import concat_feature_names, concat_features
@@ -58,6 +59,21 @@ def to_element_fractions(X: object) -> ElementFractions:
     return ElementFractions.from_compositions(comps)
 
 
+class _CompositionInput:
+    """Honest sklearn tags for featurizers of compositions: the input is formulas
+    (strings, pymatgen Compositions, ElementFractions or a DataFrame with a
+    ``composition`` column), not a numeric 2-D array, so sklearn's numeric-array
+    checks do not apply (``check_estimator`` skips them)."""
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.string = True
+        tags.input_tags.allow_nan = False
+        tags.transformer_tags.preserves_dtype = ["float64"]
+        return tags
+
+
 def _property_table(elements: Sequence[str]) -> np.ndarray:
     from pymatgen.core import Element
 
@@ -74,7 +90,7 @@ def _property_table(elements: Sequence[str]) -> np.ndarray:
     return np.where(np.isnan(table), col_mean, table)
 
 
-class FallbackFeaturizer(TransformerMixin, BaseEstimator):
+class FallbackFeaturizer(_CompositionInput, TransformerMixin, BaseEstimator):
     """Element fractions (fixed list, from ``fit``) + weighted property statistics."""
 
     def __init__(self, elements: Sequence[str] | None = None) -> None:
@@ -95,6 +111,7 @@ class FallbackFeaturizer(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: object) -> pd.DataFrame:
+        check_is_fitted(self)
         ef = to_element_fractions(X)
         index = {e: j for j, e in enumerate(self.table_elements_)}
         cols = [index[e] for e in ef.elements]
@@ -111,10 +128,11 @@ class FallbackFeaturizer(TransformerMixin, BaseEstimator):
         return pd.DataFrame(data, columns=self.feature_names_out_)
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        check_is_fitted(self)
         return self.feature_names_out_
 
 
-class ElementFractionFeaturizer(TransformerMixin, BaseEstimator):
+class ElementFractionFeaturizer(_CompositionInput, TransformerMixin, BaseEstimator):
     """Atomic fraction of each element seen in ``fit`` (``frac_<El>``); elements unseen
     in training are ignored (their share shows in ``frac_other``)."""
 
@@ -128,16 +146,18 @@ class ElementFractionFeaturizer(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: object) -> pd.DataFrame:
+        check_is_fitted(self)
         ef = to_element_fractions(X)
         fr = np.column_stack([ef.fraction_of(e) for e in self.elements_])
         other = np.clip(1.0 - fr.sum(axis=1), 0.0, 1.0)
         return pd.DataFrame(np.column_stack([fr, other]), columns=self.feature_names_out_)
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        check_is_fitted(self)
         return self.feature_names_out_
 
 
-class WithElementFractions(TransformerMixin, BaseEstimator):
+class WithElementFractions(_CompositionInput, TransformerMixin, BaseEstimator):
     """``base`` features followed by :class:`ElementFractionFeaturizer` columns."""
 
     def __init__(self, base: TransformerMixin | None = None) -> None:
@@ -152,6 +172,7 @@ class WithElementFractions(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: object) -> pd.DataFrame:
+        check_is_fitted(self)
         ef = to_element_fractions(X)
         return concat_features(self.base_, ef, self.fractions_.transform(ef))
 
@@ -159,7 +180,7 @@ class WithElementFractions(TransformerMixin, BaseEstimator):
         return concat_feature_names(self.base_, self.fractions_.get_feature_names_out())
 
 
-class WithFamily(TransformerMixin, BaseEstimator):
+class WithFamily(_CompositionInput, TransformerMixin, BaseEstimator):
     """``base`` features plus a one-hot of the structural ``family`` column (families
     with at least ``min_count`` training rows; others are all-zero). Needs a DataFrame
     with ``composition`` and ``family``: for benchmarks where the family is known, not
@@ -184,6 +205,7 @@ class WithFamily(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: object) -> pd.DataFrame:
+        check_is_fitted(self)
         fam = self._family(X)
         onehot = pd.DataFrame(
             {f"family_{f}": (fam == f).astype(float).to_numpy() for f in self.families_}

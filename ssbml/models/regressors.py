@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.base import RegressorMixin
 from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
 
@@ -45,14 +46,16 @@ def _over_chunks(run, n_rows: int, chunk: int, n_jobs) -> None:
 
 
 def _median_of_trees(
-    estimators: list, X: np.ndarray, n_jobs: int | None = 1, chunk: int = 20000
+    estimators: list, X: Any, n_jobs: int | None = 1, chunk: int = 20000
 ) -> np.ndarray:
     """Median over trees of their predictions, in row chunks (bounded memory); chunks
-    run on ``n_jobs`` threads (tree prediction releases the GIL)."""
-
-
-    X = np.asarray(X, dtype=np.float32)
-    out = np.empty(X.shape[0])
+    run on ``n_jobs`` threads (tree prediction releases the GIL). ``X`` is a float32
+    array or CSR matrix (as validated by the forest); multi-output trees give an
+    ``(n_rows, n_outputs)`` result, single-output ones ``(n_rows,)``, as the forests."""
+    if not issparse(X):
+        X = np.asarray(X, dtype=np.float32)
+    n_outputs = getattr(estimators[0], "n_outputs_", 1)
+    out = np.empty((X.shape[0],) if n_outputs == 1 else (X.shape[0], n_outputs))
 
     def run(start: int) -> None:
         part = X[start : start + chunk]
@@ -67,27 +70,40 @@ class MedianForestRegressor(RandomForestRegressor):
     insulator/conductor targets; MAE-optimal rather than mean-optimal)."""
 
     def predict(self, X: Any) -> np.ndarray:
+        """Median of the trees' predictions; input validated as by the parent's
+        ``predict`` (``NotFittedError`` before ``fit``, feature count/names checked,
+        float32, CSR accepted), multi-output ``y`` supported."""
+        X = self._validate_X_predict(X)  # check_is_fitted + sklearn's validate_data
         return _median_of_trees(self.estimators_, X, self.n_jobs)
 
 
 class MedianExtraTreesRegressor(ExtraTreesRegressor):
-    """Extra trees predicting the median of their trees."""
+    """Extra trees predicting the median of their trees (see
+    :class:`MedianForestRegressor`)."""
 
     def predict(self, X: Any) -> np.ndarray:
+        X = self._validate_X_predict(X)  # check_is_fitted + sklearn's validate_data
         return _median_of_trees(self.estimators_, X, self.n_jobs)
+
+
+_FOREST_TYPES = (RandomForestRegressor, ExtraTreesRegressor)
+"""Forests whose trees :func:`predict_with_spread` reads (the median forests are
+subclasses); public sklearn classes only."""
+
+
+def _is_forest(reg: Any) -> bool:
+    return isinstance(reg, _FOREST_TYPES)
+
 
 def _forests(reg: Any) -> list[tuple[Any, float]] | None:
     """The fitted members behind ``reg`` with their weights: a forest itself, or the
     members of a :class:`~sklearn.ensemble.VotingRegressor` with at least one forest;
     None otherwise."""
     from sklearn.ensemble import VotingRegressor
-    from sklearn.ensemble._forest import ForestRegressor
 
-    if isinstance(reg, ForestRegressor):
+    if _is_forest(reg):
         return [(reg, 1.0)]
-    if isinstance(reg, VotingRegressor) and any(
-        isinstance(m, ForestRegressor) for m in reg.estimators_
-    ):
+    if isinstance(reg, VotingRegressor) and any(_is_forest(m) for m in reg.estimators_):
         w = reg.weights if reg.weights is not None else [1.0] * len(reg.estimators_)
         return [(m, float(wi)) for m, wi in zip(reg.estimators_, w, strict=True)]
     return None
@@ -105,9 +121,6 @@ def predict_with_spread(
     a vote add to the prediction only). None if ``reg`` has no forest. Rows are
     processed in chunks on ``n_jobs`` threads (default: the forests' own ``n_jobs``).
     """
-
-    from sklearn.ensemble._forest import ForestRegressor
-
     forests = _forests(reg)
     if forests is None:
         return None
@@ -123,7 +136,7 @@ def predict_with_spread(
         preds = []
         c = np.zeros(part.shape[0])
         for forest, w in forests:
-            if not isinstance(forest, ForestRegressor):
+            if not _is_forest(forest):
                 c += w * forest.predict(X_in[start : start + chunk])
                 continue
             P = np.vstack([t.predict(part) for t in forest.estimators_])
@@ -136,7 +149,7 @@ def predict_with_spread(
         spread[start : start + chunk] = np.vstack(preds).std(axis=0)
 
     if n_jobs is None:
-        n_jobs = next(m.n_jobs for m, _ in forests if isinstance(m, ForestRegressor))
+        n_jobs = next(m.n_jobs for m, _ in forests if _is_forest(m))
     _over_chunks(run, n, chunk, n_jobs)
     return center, spread
 
