@@ -173,13 +173,25 @@ def structure_descriptors(
     for key in ("li_li_nearest_A", "li_li_nearest_mean_A", "li_per_volume_per_A3",
                 "li_site_occupancy_mean"):
         out[key] = li[key]
-    volume = structure.volume
+    occupancies = (((sp.symbol, occ) for sp, occ in site.species.items())
+                   for site in structure)
+    _add_volume_and_anion_descriptors(out, occupancies, states, structure.volume)
+    out["disordered"] = 0.0 if structure.is_ordered else 1.0
+    return out
+
+
+def _add_volume_and_anion_descriptors(
+    out: dict[str, float], occupancies: Any, states: dict[str, Any], volume: float
+) -> None:
+    """``volume_per_atom_A3``, ``free_volume_fraction`` (ionic radii), and with anions
+    ``volume_per_anion_A3`` and ``anion_fraction_<group>``, into ``out``, from
+    ``occupancies`` (per site, (element symbol, occupancy) pairs), oxidation ``states``
+    per element and the cell ``volume`` (A^3)."""
     n_atoms = 0.0
     ion_volume = 0.0
     anions: dict[str, float] = {}
-    for site in structure:
-        for sp, occ in site.species.items():
-            symbol = sp.symbol
+    for site in occupancies:
+        for symbol, occ in site:
             q = states.get(symbol)
             n_atoms += occ
             ion_volume += occ * 4.0 / 3.0 * math.pi * _radius(symbol, q) ** 3
@@ -197,8 +209,6 @@ def structure_descriptors(
             groups[key] += n / n_anions
         for g, v in groups.items():
             out[f"anion_fraction_{g}"] = v
-    out["disordered"] = 0.0 if structure.is_ordered else 1.0
-    return out
 
 
 class StructureFeaturizer(TransformerMixin, BaseEstimator):
@@ -357,30 +367,8 @@ def geometric_descriptors(
     li_occ = [s["Li"] for s in sites if s.get("Li", 0.0) > 0]
     out["li_per_volume_per_A3"] = float(sum(li_occ)) / volume
     out["li_site_occupancy_mean"] = float(np.mean(li_occ)) if li_occ else math.nan
-    n_atoms = ion_volume = 0.0
-    anions: dict[str, float] = {}
-    ordered = True
-    for s in sites:
-        if len(s) > 1 or abs(sum(s.values()) - 1.0) > 1e-6:
-            ordered = False
-        for symbol, occ in s.items():
-            q = states.get(symbol)
-            n_atoms += occ
-            ion_volume += occ * 4.0 / 3.0 * math.pi * _radius(symbol, q) ** 3
-            if q is not None and q < 0:
-                anions[symbol] = anions.get(symbol, 0.0) + occ
-    out["volume_per_atom_A3"] = volume / n_atoms
-    out["free_volume_fraction"] = 1.0 - ion_volume / volume
-    n_anions = sum(anions.values())
-    if n_anions > 0:
-        out["volume_per_anion_A3"] = volume / n_anions
-        groups = dict.fromkeys(_ANION_GROUPS, 0.0)
-        for symbol, n in anions.items():
-            key = (symbol if symbol in ("O", "S", "N")
-                   else "halide" if symbol in HALOGENS else "other")
-            groups[key] += n / n_anions
-        for g, v in groups.items():
-            out[f"anion_fraction_{g}"] = v
+    ordered = all(len(s) <= 1 and abs(sum(s.values()) - 1.0) <= 1e-6 for s in sites)
+    _add_volume_and_anion_descriptors(out, (s.items() for s in sites), states, volume)
     out["disordered"] = 0.0 if ordered else 1.0
     return out
 
