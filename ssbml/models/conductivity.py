@@ -269,7 +269,11 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
         self.regressor_ = clone(base).fit(Fv[fit_rows], y_reg[fit_rows])
         self.n_features_in_ = F.shape[1]
         g = None if groups is None else np.asarray(groups)[measured]
-        self._fit_difficulty(Fv[measured], abs_res[measured], spread[measured], g)
+        # normalized out-of-fold residual per training row (NaN for censored rows, which
+        # do not calibrate the interval)
+        self.oof_scores_ = np.full(len(y), np.nan)
+        self.oof_scores_[measured] = self._fit_difficulty(
+            Fv[measured], abs_res[measured], spread[measured], g)
         if np.isfinite(spread).all():
             self.oof_difficulty_all_ = spread + self.difficulty_offset_
         self._fit_domain(X, F, splits)
@@ -278,7 +282,7 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
             from ssbml.models.mondrian import FamilyConformal
 
             self.interval_calibrator_ = FamilyConformal(self.min_group_rows).fit(
-                self.oof_scores_, self.oof_nearest_family_[measured])
+                self.oof_scores_, self.oof_nearest_family_)
         return self
 
     def _fit_classifier(self, F: np.ndarray, cens: np.ndarray) -> Any:
@@ -329,9 +333,10 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
 
     def _fit_difficulty(
         self, F: np.ndarray, abs_res: np.ndarray, spread: np.ndarray, groups: Any
-    ) -> None:
+    ) -> np.ndarray:
         """Difficulty estimate d(x) (log10 units) and the normalized residuals
-        ``|y - oof| / d`` (sorted, ``scores_``) for the adaptive intervals."""
+        ``|y - oof| / d`` (sorted, ``scores_``) for the adaptive intervals; returns the
+        residuals in row order."""
         self.difficulty_model_ = None
         if np.isfinite(spread).all():
             self.difficulty_kind_ = "tree_spread"
@@ -351,8 +356,9 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
             raw = np.clip(raw, 0.0, None)
         self.difficulty_offset_ = float(self.difficulty_floor * max(np.median(raw), 1e-6))
         self.oof_difficulty_ = raw + self.difficulty_offset_
-        self.oof_scores_ = abs_res / self.oof_difficulty_
-        self.scores_ = np.sort(self.oof_scores_)
+        scores = abs_res / self.oof_difficulty_
+        self.scores_ = np.sort(scores)
+        return scores
 
     def predict(self, X: Any) -> np.ndarray:
         """Point predictions, log10 S/cm (below-detection rows: the bound, see

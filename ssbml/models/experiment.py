@@ -480,13 +480,8 @@ def _oof_quality(
         # per-family quantiles, each fold's from the other folds' measured rows only
         from ssbml.models.mondrian import cross_fold_quantiles
 
-        measured = (~train["censored"].to_numpy(dtype=bool)
-                    if getattr(model, "classifier_", None) is not None
-                    else np.ones(len(mu), dtype=bool))
-        scores = np.full(len(mu), np.nan)
-        scores[measured] = model.oof_scores_
-        q = cross_fold_quantiles(scores, model.oof_nearest_family_, model.oof_fold_, 0.1,
-                                 calibrator.min_rows)
+        q = cross_fold_quantiles(model.oof_scores_, model.oof_nearest_family_,
+                                 model.oof_fold_, 0.1, calibrator.min_rows)
         h = q * d
     else:
         h = conformal_quantile(model.scores_, 0.1) * d
@@ -549,6 +544,7 @@ def temperature_cv(
     from sklearn.model_selection import GroupKFold
 
     from ssbml.models.conductivity import chemical_system_groups
+    from ssbml.models.featurizers import to_element_fractions
     from ssbml.models.temperature import ArrheniusModel
 
     g_rt = chemical_system_groups(rt_train["composition"])
@@ -579,7 +575,7 @@ def temperature_cv(
         tm = ArrheniusModel(rt, random_state=cfg.seed).fit(t_tr)
         part = out.iloc[t_va]
         F = tm._features(part[["composition"]])
-        dom = rt.domain_table(part[["composition"]])
+        dom = rt.domain_table_from_features(F, to_element_fractions(part[["composition"]]))
         families = dom["nearest_family"].to_numpy()
         pred = tm.predict_interval_from_features(F, part["temperature_K"].to_numpy(),
                                                  alpha=alpha, families=families,

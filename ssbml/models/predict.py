@@ -20,13 +20,15 @@ def _predict_rows(
     F = model.featurizer_.transform(X)
     F = F if isinstance(F, pd.DataFrame) else pd.DataFrame(F)
     Fv = F.to_numpy(dtype=float)
-    if temperature_K is None:
-        pred = model.predict_interval_from_features(Fv, alpha=alpha)
-    else:
-        pred = model.predict_interval_from_features(Fv, temperature_K=temperature_K,
-                                                    alpha=alpha)
-    if hasattr(model, "domain_table_from_features"):
-        dom = model.domain_table_from_features(Fv, X)
+    # the domain first: its nearest-family column also picks the per-family interval
+    # calibration, so the neighbour search runs once
+    dom = (model.domain_table_from_features(Fv, X)
+           if hasattr(model, "domain_table_from_features") else None)
+    kw: dict[str, Any] = {} if temperature_K is None else {"temperature_K": temperature_K}
+    if dom is not None and "nearest_family" in dom:
+        kw["families"] = dom["nearest_family"].to_numpy()
+    pred = model.predict_interval_from_features(Fv, alpha=alpha, **kw)
+    if dom is not None:
         pred = pd.concat([pred.reset_index(drop=True), dom.reset_index(drop=True)], axis=1)
     return pred
 

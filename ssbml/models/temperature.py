@@ -355,13 +355,11 @@ class ArrheniusModel(RegressorMixin, BaseEstimator):
         g = _inverse_temperature_term(temperature_K, Fv.shape[0])
         rt_model = self.room_temperature_model
         cal = getattr(self, "interval_calibrator_", None)
-        grouped = cal is not None or getattr(rt_model, "interval_calibrator_", None) is not None
-        if grouped and families is None:
+        if cal is not None and families is None:
+            # looked up once here, shared with the room-temperature model's calibration
             families = rt_model.nearest_family_from_features(Fv)
-        rt = (rt_model.predict_interval_from_features(Fv, alpha=alpha, families=families,
-                                                      clip_to_physical=False)
-              if grouped else rt_model.predict_interval_from_features(
-                  Fv, alpha=alpha, clip_to_physical=False))
+        rt = rt_model.predict_interval_from_features(Fv, alpha=alpha, families=families,
+                                                     clip_to_physical=False)
         ea_raw, ea_difficulty = self._ea_spread(Fv)
         ea, ea_lo, ea_hi = self._ea_interval(ea_raw, ea_difficulty, alpha)
         mu0 = rt["log10_sigma"].to_numpy()

@@ -106,11 +106,9 @@ def predict_chunk(
     dom = None
     if hasattr(cond, "domain_table_from_features"):
         dom = cond.domain_table_from_features(F, X, dtype=np.float32)
-    families = None if dom is None or "nearest_family" not in dom else dom["nearest_family"]
-    if families is not None and getattr(cond, "interval_calibrator_", None) is not None:
-        pred = cond.predict_interval_from_features(F, alpha=alpha, families=families)
-    else:
-        pred = cond.predict_interval_from_features(F, alpha=alpha)
+    fam_kw = ({"families": dom["nearest_family"].to_numpy()}
+              if dom is not None and "nearest_family" in dom else {})
+    pred = cond.predict_interval_from_features(F, alpha=alpha, **fam_kw)
     for col in pred.columns:
         out[col] = pred[col].to_numpy()
     if dom is not None:
@@ -119,7 +117,7 @@ def predict_chunk(
     if temperature_K is not None and models.temperature is not None:
         out["temperature_K"] = float(temperature_K)
         at_T = models.temperature.predict_interval_from_features(
-            feats[id(models.temperature)], temperature_K, alpha=alpha, families=families
+            feats[id(models.temperature)], temperature_K, alpha=alpha, **fam_kw
         )
         out["log10_sigma_at_T"] = at_T["log10_sigma"].to_numpy()
         out["log10_sigma_at_T_lower"] = at_T["log10_sigma_lower"].to_numpy()
