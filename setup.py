@@ -1,7 +1,7 @@
 """Build hook: copy the shipped files of the top-level ``models/`` folder (``manifest.json``
 and every file it lists) into the wheel as package data ``ssbml/_shipped/``.
 
-Editable installs skip the copy: :func:`ssbml.models.store.default_models_dir` then falls
+Editable installs skip the copy: :func:`ssbml.ml.store.default_models_dir` then falls
 back to the checkout's ``models/`` folder. All metadata lives in ``pyproject.toml``.
 """
 

@@ -42,7 +42,7 @@ PAIRS = [
 
 
 def main() -> None:
-    from ssbml.models.store import load_model
+    from ssbml.ml.store import load_model
 
     model = load_model("conductivity")
     formulas = sorted({f for a, b, _ in PAIRS for f in (a, b)})

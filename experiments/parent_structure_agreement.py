@@ -27,7 +27,7 @@ def main() -> None:
     args = parser.parse_args()
     import pandas as pd
 
-    from ssbml.models.store import load_model
+    from ssbml.ml.store import load_model
     from ssbml.screening.parent_structure import (
         STRUCTURE_MODEL,
         apply_structure_agreement,

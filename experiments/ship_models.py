@@ -6,7 +6,7 @@
   ``experiments/ship-conductivity.toml`` trained on ALL room-temperature data (OBELiX
   train + test + Liverpool 15-35 degC, repeated measurements merged), conformal
   intervals from a grouped (chemical system) 5-fold.
-* ``conductivity-temperature``: :class:`ssbml.models.temperature.ArrheniusModel`
+* ``conductivity-temperature``: :class:`ssbml.models.conductivity.temperature.ArrheniusModel`
   anchored on that room-temperature model (the same number at 298.15 K), with Ea
   learned from every Liverpool (composition, paper, phase) Arrhenius series; its
   metrics come from a grouped (chemical system) CV of the whole temperature path.
@@ -32,8 +32,9 @@ def main() -> None:
     args = parser.parse_args()
     warnings.simplefilter("ignore")
 
-    from ssbml.models.experiment import load_config, run_temperature_training, run_training
-    from ssbml.models.store import save_model
+    from ssbml.ml.store import save_model
+    from ssbml.models.conductivity.config import load_config
+    from ssbml.models.conductivity.train import run_temperature_training, run_training
 
     cfg = load_config(args.config)
     if cfg.benchmark:

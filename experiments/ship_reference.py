@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 
 from ssbml.data.registry import file_sha256, get_dataset
 from ssbml.data.thermo import SHIPPED_NAME, load_mp_formation_energies
-from ssbml.models.store import MANIFEST, default_models_dir, read_manifest
+from ssbml.ml.store import MANIFEST, default_models_dir, read_manifest
 
 
 def main() -> None:

@@ -3,7 +3,7 @@
     python experiments/ship_stability_model.py [--models-dir models] [--tracking-uri URI]
         [--n-jobs 2]
 
-Trains :class:`ssbml.stability.learned.StabilityModel` on ALL thermodynamic labels
+Trains :class:`ssbml.models.stability.model.StabilityModel` on ALL thermodynamic labels
 (:func:`ssbml.stability.labels.load_labels`, 9,160 Li compounds of the MP formation-energy
 table; computed and cached on first use, ~7 min on 2 cores), with conformal intervals
 from a 5-fold grouped by chemical system without Li. The run is logged to mlflow
@@ -29,7 +29,8 @@ def main() -> None:
     args = parser.parse_args()
     warnings.simplefilter("ignore")
 
-    from ssbml.stability.learned import TARGETS, save_stability_model, train_stability_model
+    from ssbml.models.stability.model import TARGETS
+    from ssbml.models.stability.train import save_stability_model, train_stability_model
 
     result = train_stability_model(tracking_uri=args.tracking_uri, n_jobs=args.n_jobs)
     path = save_stability_model(result, args.models_dir)

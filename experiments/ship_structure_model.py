@@ -56,11 +56,13 @@ def main() -> None:
     parser.add_argument("--no-save", action="store_true")
     args = parser.parse_args()
     warnings.simplefilter("ignore")
-    from ssbml.models.conductivity import ConductivityModel, chemical_system_groups
-    from ssbml.models.experiment import load_config, load_training_data
-    from ssbml.models.featurizers import make_featurizer_by_name
-    from ssbml.models.regressors import make_regressor
-    from ssbml.models.store import save_model
+    from ssbml.features.presets import make_featurizer_by_name
+    from ssbml.ml.regressors import make_regressor
+    from ssbml.ml.splits import chemical_system_groups
+    from ssbml.ml.store import save_model
+    from ssbml.models.conductivity.config import load_config
+    from ssbml.models.conductivity.model import ConductivityModel
+    from ssbml.models.conductivity.train import load_training_data
     from ssbml.structure.descriptors import GEOMETRIC_FEATURE_NAMES
     from ssbml.structure.model import WithDescriptors, attach_descriptors
     from ssbml.structure.parent_model import StructureConductivityModel

@@ -24,11 +24,12 @@ import numpy as np
 import pandas as pd
 
 from ssbml.data.conductivity import load_obelix
-from ssbml.models.conductivity import ConductivityModel
-from ssbml.models.experiment import build_model, load_config, load_training_data
-from ssbml.models.featurizers import make_featurizer_by_name
-from ssbml.models.regressors import make_regressor
-from ssbml.models.search import make_groups
+from ssbml.features.presets import make_featurizer_by_name
+from ssbml.ml.regressors import make_regressor
+from ssbml.ml.splits import make_groups
+from ssbml.models.conductivity.config import build_model, load_config
+from ssbml.models.conductivity.model import ConductivityModel
+from ssbml.models.conductivity.train import load_training_data
 from ssbml.structure.descriptors import FEATURE_NAMES
 from ssbml.structure.model import StructureAwareModel, WithDescriptors, attach_descriptors
 

@@ -47,8 +47,8 @@ def predict_conductivity(
     """
     import pandas as pd
 
-    from ssbml.models.predict import predict_table
-    from ssbml.models.store import load_model
+    from ssbml.ml.store import load_model
+    from ssbml.models.conductivity.predict import predict_table
 
     if isinstance(compositions, str):
         compositions = [compositions]

@@ -1,6 +1,6 @@
 """What a result was made with: the versions of the libraries a trained model depends
 on and the sha256 of registered data sets. Recorded in the model manifest
-(:mod:`ssbml.models.store`) and in the tags of every tracked run
+(:mod:`ssbml.ml.store`) and in the tags of every tracked run
 (:mod:`ssbml.tracking.runs`)."""
 
 from __future__ import annotations

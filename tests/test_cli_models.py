@@ -28,10 +28,11 @@ params = { n_estimators = 8, max_depth = 4 }
 def models_dir(tmp_path_factory):
     """A models folder with small real models trained on OBELiX / Liverpool."""
     from ssbml.data.conductivity import load_liverpool, load_room_temperature
-    from ssbml.models.conductivity import ConductivityModel, chemical_system_groups
-    from ssbml.models.regressors import make_regressor
-    from ssbml.models.store import save_model
-    from ssbml.models.temperature import ArrheniusModel
+    from ssbml.ml.regressors import make_regressor
+    from ssbml.ml.splits import chemical_system_groups
+    from ssbml.ml.store import save_model
+    from ssbml.models.conductivity.model import ConductivityModel
+    from ssbml.models.conductivity.temperature import ArrheniusModel
 
     folder = tmp_path_factory.mktemp("models")
     with warnings.catch_warnings():

@@ -70,7 +70,7 @@ def test_screen_cli_allow_out_of_domain_flag(tmp_path):
 
 
 def test_a_bound_stays_a_bound_at_temperature(tmp_path):
-    from ssbml.models.store import load_model
+    from ssbml.ml.store import load_model
 
     temp = load_model("conductivity-temperature")
     out = temp.predict_interval(["Li2PO2N", "Li6PS5Cl"], [298.15, 373.15])

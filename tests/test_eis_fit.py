@@ -205,7 +205,7 @@ def test_gb_error_is_statistical_and_its_error_bar_honest():
     """Small gb arc 1.5 decades from the bulk arc at 1% noise (R_gb 7% off for this seed):
     the fit is the global least-squares minimum (no start or optimiser can do better),
     the reported standard error matches the Cramer-Rao bound, and covers the error."""
-    from ssbml.eis.benchmark import _pellet, _truth, at_optimum, precision_limit
+    from experiments.eis_benchmark import _pellet, _truth, at_optimum, precision_limit
 
     case = (1e-4, 2e-4, 3e-9)
     spec, truth = _pellet(*case, noise=0.01, seed=0)
@@ -226,7 +226,7 @@ def test_gb_error_is_statistical_and_its_error_bar_honest():
 
 
 def test_precision_limit_bad_input():
-    from ssbml.eis.benchmark import precision_limit
+    from experiments.eis_benchmark import precision_limit
 
     with pytest.raises(ValueError, match="noise"):
         precision_limit(1e-4, 2e-4, 1e-8, noise=0.0)

@@ -23,6 +23,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from experiments.matminer_names import (
+    MAGPIE_PROPS,
+    MATMINER_STATS,
+    PYMATGEN_PROPS,
+    SSBML_STATS,
+)
 from ssbml.composition import parse_formulas
 from ssbml.data.registry import fetch
 from ssbml.features import (
@@ -30,12 +36,6 @@ from ssbml.features import (
     IonicCharacterFeaturizer,
     StoichiometryFeaturizer,
     ValenceOrbitalFeaturizer,
-)
-from ssbml.features.matminer_names import (
-    MAGPIE_PROPS,
-    MATMINER_STATS,
-    PYMATGEN_PROPS,
-    SSBML_STATS,
 )
 
 matminer_composition = pytest.importorskip("matminer.featurizers.composition")

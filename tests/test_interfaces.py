@@ -108,7 +108,7 @@ def test_lazy_modules_list_their_names():
 
 def test_predict_conductivity_api_with_the_shipped_model():
     import ssbml
-    from ssbml.models.store import read_manifest
+    from ssbml.ml.store import read_manifest
 
     if "conductivity" not in read_manifest().get("models", {}):
         pytest.skip("shipped models not present")

@@ -9,16 +9,14 @@ import pandas as pd
 import pytest
 
 from ssbml.composition import ElementFractions, parse_formula
-from ssbml.models.benchmark import per_family_errors, regression_metrics
-from ssbml.models.conductivity import (
-    ConductivityModel,
-    chemical_system_groups,
-    conformal_quantile,
-)
-from ssbml.models.experiment import TrainConfig, load_config
-from ssbml.models.featurizers import FallbackFeaturizer, make_featurizer_by_name
-from ssbml.models.regressors import REGRESSORS, make_regressor
-from ssbml.models.search import grouped_search, make_groups
+from ssbml.features.presets import FallbackFeaturizer, make_featurizer_by_name
+from ssbml.ml.conformal import conformal_quantile
+from ssbml.ml.metrics import per_family_errors, regression_metrics
+from ssbml.ml.regressors import REGRESSORS, make_regressor
+from ssbml.ml.search import grouped_search
+from ssbml.ml.splits import chemical_system_groups, make_groups
+from ssbml.models.conductivity.config import TrainConfig, load_config
+from ssbml.models.conductivity.model import ConductivityModel
 
 
 @pytest.fixture(scope="module")
@@ -166,7 +164,7 @@ def test_config_parsing(tmp_path):
 
 
 def test_user_data_added_without_test_compositions(tmp_path):
-    from ssbml.models.experiment import load_training_data
+    from ssbml.models.conductivity.train import load_training_data
 
     cfg = TrainConfig(include_liverpool=False, benchmark=True)
     base_train, test = load_training_data(cfg)
@@ -193,7 +191,7 @@ def test_user_data_added_without_test_compositions(tmp_path):
 
 
 def test_fraction_and_family_featurizers():
-    from ssbml.models.featurizers import WithElementFractions, WithFamily
+    from ssbml.features.presets import WithElementFractions, WithFamily
 
     train = pd.DataFrame({"composition": ["Li7La3Zr2O12", "Li3PS4", "Li6PS5Cl", "Li3InCl6"],
                           "family": ["garnet", "thio", "argyrodite", "halides"]})
@@ -218,7 +216,7 @@ def test_adaptive_intervals_vary_and_cover_the_test_split(small_model):
         warnings.simplefilter("ignore")
         df = load_room_temperature(benchmark=True, include_liverpool=False)
     test = df[df["split"] == "test"].reset_index(drop=True)
-    from ssbml.models.conductivity import MAX_LOG10_SIGMA
+    from ssbml.models.conductivity.model import MAX_LOG10_SIGMA
 
     out = small_model.predict_interval(test[["composition"]], alpha=0.1)
     raw = small_model.predict_interval_from_features(
@@ -296,7 +294,7 @@ def test_constant_and_residual_model_intervals(obelix_train):
 
 @pytest.mark.parametrize("name", ["rf", "medrf", "vote", "vote-hgb", "hgb"])
 def test_predict_with_spread_matches_predict(name):
-    from ssbml.models.regressors import predict_with_spread
+    from ssbml.ml.regressors import predict_with_spread
 
     rng = np.random.default_rng(1)
     X = rng.normal(size=(80, 3))
@@ -318,7 +316,7 @@ def test_predict_with_spread_matches_predict(name):
 
 
 def test_benchmark_default_is_the_documented_composition_only_config():
-    from ssbml.models.experiment import BENCHMARK_CONFIG, model_inputs
+    from ssbml.models.conductivity.config import BENCHMARK_CONFIG, model_inputs
 
     cfg = load_config("experiments/obelix-vote3-hgbl1-lv.toml")
     assert {k: v for k, v in vars(cfg).items() if k != "name"} == {
@@ -348,7 +346,7 @@ def censoring_model(all_rt) -> ConductivityModel:
 
 
 def test_censored_rows_are_bounds_not_values(censoring_model, all_rt):
-    from ssbml.models.experiment import _paper_convention
+    from ssbml.models.conductivity.evaluate import paper_convention
 
     cens = all_rt["censored"].to_numpy()
     assert cens.sum() > 20 and (all_rt.loc[cens, "log10_sigma"] == -15.0).all()
@@ -372,7 +370,7 @@ def test_censored_rows_are_bounds_not_values(censoring_model, all_rt):
     # no 1e-15-like numbers: nothing is predicted below the lowest measured value
     assert out["log10_sigma"].min() >= censoring_model.min_measured_log10_
     # the OBELiX paper's convention maps below-detection predictions back to -15
-    paper = _paper_convention(out, all_rt["log10_sigma"].to_numpy(), cens)
+    paper = paper_convention(out, all_rt["log10_sigma"].to_numpy(), cens)
     assert (paper[below] == -15.0).all()
     # a model without censoring learns the placeholder as a value
     plain = ConductivityModel(regressor=make_regressor("rf", {"n_estimators": 30})).fit(
@@ -395,7 +393,7 @@ def test_nearest_neighbour_applicability_domain(censoring_model):
 
 
 def test_caller_index_is_kept(censoring_model):
-    from ssbml.models.predict import predict_table
+    from ssbml.models.conductivity.predict import predict_table
 
     X = pd.DataFrame({"composition": ["Li3PS4", "Li7La3Zr2O12", "LiAu"]},
                      index=[10, 20, 30])

@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ssbml.models.mondrian import POOLED, FamilyConformal, cross_fold_quantiles
-from ssbml.models.temperature import interval_scores
+from ssbml.ml.conformal import POOLED, FamilyConformal, cross_fold_quantiles
+from ssbml.models.conductivity.temperature import interval_scores
 
 
 def _scores(rng, n, scale):
@@ -86,7 +86,7 @@ def test_interval_scores_of_the_temperature_term():
 
 
 def test_temperature_interval_is_the_room_temperature_one_at_298K_and_widens():
-    from ssbml.models.store import load_model
+    from ssbml.ml.store import load_model
 
     cond = load_model("conductivity")
     temp = load_model("conductivity-temperature")
@@ -105,7 +105,7 @@ def test_temperature_interval_is_the_room_temperature_one_at_298K_and_widens():
 
 
 def test_shipped_models_give_per_family_intervals():
-    from ssbml.models.store import load_model
+    from ssbml.ml.store import load_model
 
     cond = load_model("conductivity")
     temp = load_model("conductivity-temperature")
@@ -131,8 +131,8 @@ def test_shipped_models_give_per_family_intervals():
 
 
 def test_no_value_or_interval_end_above_the_physical_ceiling():
-    from ssbml.models.conductivity import MAX_LOG10_SIGMA
-    from ssbml.models.store import load_model
+    from ssbml.ml.store import load_model
+    from ssbml.models.conductivity.model import MAX_LOG10_SIGMA
 
     temp = load_model("conductivity-temperature")
     X = ["Li3YCl6", "Li1.3Al0.3Ti1.7(PO4)3", "Li10GeP2S12"]

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from ssbml.models.store import (
+from ssbml.ml.store import (
     ModelIntegrityError,
     ModelNotFoundError,
     default_models_dir,

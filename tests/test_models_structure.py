@@ -7,15 +7,19 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 
-from ssbml.models.experiment import TrainConfig, load_training_data, model_inputs
-from ssbml.models.featurizers import make_featurizer_by_name
-from ssbml.models.obelix_structure import (
+from experiments.obelix_structure import (
     STRUCTURE_COLUMNS,
     WithStructure,
     attach_structure,
     obelix_structure_table,
+    run_structure_benchmark,
 )
+from ssbml.features.presets import make_featurizer_by_name
+from ssbml.models.conductivity.config import TrainConfig, model_inputs
+from ssbml.models.conductivity.train import load_training_data
 
 
 @pytest.fixture(scope="module")
@@ -59,8 +63,11 @@ def test_with_structure_featurizer_and_bad_inputs(table):
     X = pd.concat([pd.DataFrame({"composition": ["Li7La3Zr2O12", "Li3PS4", "Li6PS5Cl",
                                                   "Li3InCl6", "Li2O", "LiTaO3"]}),
                    rows[list(STRUCTURE_COLUMNS)].reset_index(drop=True)], axis=1)
-    feat = make_featurizer_by_name("default+fractions+structure").fit(X)
-    assert isinstance(feat, WithStructure)
+    unfitted = WithStructure(make_featurizer_by_name("default+fractions"))
+    with pytest.raises(NotFittedError):
+        unfitted.transform(X)
+    assert clone(unfitted).get_params()["base"] is not unfitted.base
+    feat = unfitted.fit(X)
     F = feat.transform(X)
     assert list(F.columns) == list(feat.get_feature_names_out())
     np.testing.assert_allclose(F["cell_volume_A3"], rows["cell_volume_A3"])
@@ -70,15 +77,24 @@ def test_with_structure_featurizer_and_bad_inputs(table):
         feat.transform(["Li3PS4"])
 
 
-def test_structure_config_is_benchmark_only():
+def test_structure_feature_set_is_not_in_the_library():
+    with pytest.raises(ValueError, match="experiments/obelix_structure.py"):
+        make_featurizer_by_name("default+fractions+structure")
     cfg = TrainConfig(features="default+fractions+structure", include_liverpool=False)
-    assert model_inputs(cfg)[1:] == list(STRUCTURE_COLUMNS)
-    assert model_inputs(TrainConfig()) == ["composition"]
+    assert model_inputs(cfg) == ["composition"]  # the library reads compositions only
+
+
+def test_structure_benchmark_data_and_refusals(tmp_path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
+        cfg = TrainConfig(features="default+fractions", include_liverpool=False)
         train, test = load_training_data(cfg)
-        assert test[list(STRUCTURE_COLUMNS)].notna().all().all()
-        assert train[list(STRUCTURE_COLUMNS)].notna().all(axis=1).mean() > 0.9
-        cfg.benchmark = False
-        with pytest.raises(ValueError, match="benchmark only"):
-            load_training_data(cfg)
+        t = obelix_structure_table()
+        test = attach_structure(test, t, "test")
+        train = attach_structure(train, t, "train")
+    assert test[list(STRUCTURE_COLUMNS)].notna().all().all()
+    assert train[list(STRUCTURE_COLUMNS)].notna().all(axis=1).mean() > 0.9
+    bad = tmp_path / "not-benchmark.toml"
+    bad.write_text('[data]\nbenchmark = false\n[features]\nset = "default+structure"\n')
+    with pytest.raises(SystemExit, match="benchmark = true"):
+        run_structure_benchmark(str(bad))

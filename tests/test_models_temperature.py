@@ -8,9 +8,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ssbml.models.conductivity import ConductivityModel, chemical_system_groups
-from ssbml.models.regressors import make_regressor
-from ssbml.models.temperature import (
+from ssbml.ml.regressors import make_regressor
+from ssbml.ml.splits import chemical_system_groups
+from ssbml.models.conductivity.model import ConductivityModel
+from ssbml.models.conductivity.temperature import (
     K_B_EV,
     T0_K,
     ArrheniusModel,

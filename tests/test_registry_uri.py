@@ -10,8 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from ssbml.cli import app
-from ssbml.models.experiment import REGISTERED_MODEL, TrainConfig, run_training
-from ssbml.models.store import read_manifest
+from ssbml.ml.store import read_manifest
+from ssbml.models.conductivity.config import TrainConfig
+from ssbml.models.conductivity.train import REGISTERED_MODEL, run_training
 
 runner = CliRunner()
 URI = f"models:/{REGISTERED_MODEL}@champion"

@@ -174,7 +174,7 @@ def test_numeric_options_at_the_boundary(args, needle):
 
 
 def test_untrusted_model_folder_is_refused_unless_trusted(tmp_path, monkeypatch):
-    from ssbml.models.store import (
+    from ssbml.ml.store import (
         UntrustedModelError,
         load_model,
         read_manifest,

@@ -10,7 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from ssbml.models.store import default_models_dir, read_manifest
+from ssbml.ml.store import default_models_dir, read_manifest
 from ssbml.screening.rank import RankingCriteria
 from ssbml.screening.report import pareto_svg, write_report
 from ssbml.screening.run import ScreenSpec, screen

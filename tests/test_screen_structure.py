@@ -83,7 +83,7 @@ def test_both_values_flag_and_report(cifs, tmp_path):
 def test_agreeing_parent_ranks_on_the_conservative_bound(cifs):
     spec = ScreenSpec(parent_structure=str(cifs["122"]), dopants=("Br",), max_dopants=1)
     cands, _ = build_candidates(spec)
-    from ssbml.models.store import load_model
+    from ssbml.ml.store import load_model
     from ssbml.screening.parent_structure import structure_columns
     from ssbml.screening.predict import ScreeningModels, predict_chunk
 

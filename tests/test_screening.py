@@ -33,8 +33,8 @@ def models_dir(tmp_path_factory) -> Path:
 
     from ssbml.data.conductivity import load_room_temperature
     from ssbml.features import make_featurizer
-    from ssbml.models.conductivity import ConductivityModel
-    from ssbml.models.store import save_model
+    from ssbml.ml.store import save_model
+    from ssbml.models.conductivity.model import ConductivityModel
 
     df = load_room_temperature(benchmark=False)
     model = ConductivityModel(
@@ -324,7 +324,7 @@ def test_shipped_models_screen_at_temperature_with_phase_diagram_stability(tmp_p
     assert (table["temperature_K"] == 373.15).all()
     assert (table["Ea_eV"] >= 0).all()
     # Arrhenius: above room temperature the model never predicts lower conductivity
-    from ssbml.models.store import load_model
+    from ssbml.ml.store import load_model
 
     tmodel = load_model("conductivity-temperature")
     X = table["composition"].tolist()

@@ -29,7 +29,7 @@ def _clear_caches() -> None:
 def changed_reference(tmp_path, monkeypatch):
     """A copy of the shipped models whose reference table lacks LiS4 and P2S7."""
     from ssbml.data.registry import file_sha256
-    from ssbml.models.store import default_models_dir
+    from ssbml.ml.store import default_models_dir
 
     dst = tmp_path / "models"
     shutil.copytree(default_models_dir(), dst)

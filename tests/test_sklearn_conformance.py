@@ -19,13 +19,13 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils.estimator_checks import check_estimator
 
 from ssbml.features import default_featurizer
-from ssbml.models.featurizers import (
+from ssbml.features.presets import (
     ElementFractionFeaturizer,
     FallbackFeaturizer,
     WithElementFractions,
     WithFamily,
 )
-from ssbml.models.regressors import MedianExtraTreesRegressor, MedianForestRegressor
+from ssbml.ml.regressors import MedianExtraTreesRegressor, MedianForestRegressor
 
 REGRESSORS = [
     MedianForestRegressor(n_estimators=10, random_state=0),

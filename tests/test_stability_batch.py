@@ -98,7 +98,7 @@ def test_shipped_reference_is_the_mirror_table(mirror):
     """The shipped file equals ssbml's reduction of the registry file, row for row."""
     from ssbml.data.registry import get_dataset
     from ssbml.data.thermo import load_mp_formation_energies, load_shipped_reference
-    from ssbml.models.store import read_manifest
+    from ssbml.ml.store import read_manifest
 
     shipped = load_shipped_reference()
     assert shipped is not None
@@ -116,7 +116,7 @@ def test_shipped_reference_is_the_mirror_table(mirror):
 
 def test_tampered_reference_is_refused(tmp_path, monkeypatch):
     from ssbml.data.thermo import load_shipped_reference
-    from ssbml.models.store import default_models_dir
+    from ssbml.ml.store import default_models_dir
 
     src = default_models_dir()
     dst = tmp_path / "models"

@@ -14,12 +14,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from ssbml.stability.learned import (
-    CHAMPION_METRIC,
+from ssbml.models.stability.evaluate import CHAMPION_METRIC, evaluate
+from ssbml.models.stability.model import TARGETS, StabilityModel
+from ssbml.models.stability.train import (
     REGISTERED_MODEL,
-    TARGETS,
-    StabilityModel,
-    evaluate,
     save_stability_model,
     train_stability_model,
 )
@@ -51,7 +49,7 @@ def labels() -> pd.DataFrame:
 
 @pytest.fixture(scope="module")
 def model(labels) -> StabilityModel:
-    from ssbml.models.conductivity import chemical_system_groups
+    from ssbml.ml.splits import chemical_system_groups
 
     groups = chemical_system_groups(labels["formula"])
     with warnings.catch_warnings():
@@ -81,7 +79,9 @@ def test_prediction_contract_and_physical_ranges(model):
     F = model.featurizer_.transform(QUERY)
     pd.testing.assert_frame_equal(model.predict_interval_from_features(F, alpha=0.1), out)
     reversed_out = model.predict_interval(QUERY[::-1], alpha=0.1)
-    np.testing.assert_allclose(reversed_out.to_numpy()[::-1], out.to_numpy(), rtol=1e-6)
+    # float32 network: the BLAS blocking of the forward pass depends on the batch, so
+    # row order moves values by a few ulps (1.6e-6 relative seen on a 2-core x86 host)
+    np.testing.assert_allclose(reversed_out.to_numpy()[::-1], out.to_numpy(), rtol=1e-5)
     point = model.predict(QUERY)
     np.testing.assert_allclose(point[list(model.targets_)].to_numpy(),
                                out[list(model.targets_)].to_numpy())
@@ -137,7 +137,7 @@ def test_bad_inputs_are_named(model, labels):
 
 
 def test_ship_and_load(model, tmp_path):
-    from ssbml.models.store import load_model, read_manifest
+    from ssbml.ml.store import load_model, read_manifest
 
     result = {"model": model, "metrics": dict.fromkeys(
         [CHAMPION_METRIC, "n_train", *(f"cv_{k}_{t}" for k in ("mae", "coverage90", "mean_width90")
@@ -145,7 +145,7 @@ def test_ship_and_load(model, tmp_path):
         "run_id": "test", "max_rows": None}
     save_stability_model(result, tmp_path)
     entry = read_manifest(tmp_path)["models"]["stability"]
-    assert entry["class"] == "ssbml.stability.learned.StabilityModel"
+    assert entry["class"] == "ssbml.models.stability.model.StabilityModel"
     assert "mp-e-form" in entry["training_data_sha256"]
     loaded = load_model("stability", tmp_path)
     pd.testing.assert_frame_equal(loaded.predict_interval(QUERY), model.predict_interval(QUERY))

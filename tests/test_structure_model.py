@@ -29,8 +29,8 @@ def _table(mirror) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def test_attach_and_route(mirror):
-    from ssbml.models.conductivity import ConductivityModel
-    from ssbml.models.featurizers import make_featurizer_by_name
+    from ssbml.features.presets import make_featurizer_by_name
+    from ssbml.models.conductivity.model import ConductivityModel
     from ssbml.structure.model import StructureAwareModel, WithDescriptors, attach_descriptors
 
     train, table = _table(mirror)

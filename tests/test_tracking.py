@@ -6,7 +6,8 @@ import warnings
 
 import pytest
 
-from ssbml.models.experiment import REGISTERED_MODEL, TrainConfig, run_training
+from ssbml.models.conductivity.config import TrainConfig
+from ssbml.models.conductivity.train import REGISTERED_MODEL, run_training
 from ssbml.tracking import default_tracking_uri, resolve_tracking_uri, standard_tags
 
 

@@ -27,14 +27,10 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from experiments.matminer_names import MAGPIE_PROPS, MATMINER_STATS, PYMATGEN_PROPS
 from ssbml.composition import ElementFractions, parse_formulas
 from ssbml.data.registry import fetch
 from ssbml.features import ELEMENT_PROPERTIES, default_featurizer, make_featurizer
-from ssbml.features.matminer_names import (
-    MAGPIE_PROPS,
-    MATMINER_STATS,
-    PYMATGEN_PROPS,
-)
 
 
 def load_compositions() -> list:

@@ -41,7 +41,7 @@ TRUST_MODEL_HELP = (
 
 
 def trust_models(flag: bool) -> None:
-    """``--trust-model``: let :func:`ssbml.models.store.load_model` unpickle untrusted
+    """``--trust-model``: let :func:`ssbml.ml.store.load_model` unpickle untrusted
     files, in this process and the worker processes it starts (``SSBML_TRUST_MODEL``)."""
     if flag:
         import os

@@ -45,8 +45,8 @@ def conductivity(
     """
     import pandas as pd
 
-    from ssbml.models.predict import predict_table
-    from ssbml.models.store import ModelIntegrityError, ModelNotFoundError, load_model
+    from ssbml.ml.store import ModelIntegrityError, ModelNotFoundError, load_model
+    from ssbml.models.conductivity.predict import predict_table
 
     if not 0 < alpha < 1:
         raise typer.BadParameter(f"--alpha must be in (0, 1), got {alpha}")

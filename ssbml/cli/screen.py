@@ -228,7 +228,7 @@ def screen(
     if track:  # probe the tracking server before any work (seconds, not minutes)
         tracking_uri = tracking_uri_or_exit(tracking_uri, track_fallback)
     trust_models(trust_model)
-    from ssbml.models.store import ModelIntegrityError, ModelNotFoundError
+    from ssbml.ml.store import ModelIntegrityError, ModelNotFoundError
     from ssbml.screening.candidates import DopingError
     from ssbml.screening.chunks import RunMismatchError
     from ssbml.screening.rank import RankingCriteria

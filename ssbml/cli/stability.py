@@ -21,7 +21,7 @@ DEFAULT_ELECTRODES = ("Li", "LiCoO2")
 def _stability_model(models_dir: Path) -> Any | None:
     """The shipped stability model of ``models_dir``, loaded (and hash-checked) once
     per process; None when it is not shipped."""
-    from ssbml.models.store import ModelIntegrityError, ModelNotFoundError, load_model
+    from ssbml.ml.store import ModelIntegrityError, ModelNotFoundError, load_model
 
     try:
         return load_model("stability", models_dir=models_dir)
@@ -35,7 +35,7 @@ def _stability_model(models_dir: Path) -> Any | None:
 def learned_report(formula: str, alpha: float = 0.1) -> dict | None:
     """Predictions of the shipped stability model with their ``1 - alpha`` intervals,
     ``{target: {"value", "lower", "upper"}}``; None when no model is shipped."""
-    from ssbml.models.store import default_models_dir
+    from ssbml.ml.store import default_models_dir
 
     model = _stability_model(default_models_dir())
     if model is None:

@@ -38,7 +38,8 @@ def conductivity(
     """Train the room-temperature conductivity model (log10 S/cm)."""
     import warnings
 
-    from ssbml.models.experiment import BENCHMARK_CONFIG, load_config, run_training
+    from ssbml.models.conductivity.config import BENCHMARK_CONFIG, load_config
+    from ssbml.models.conductivity.train import run_training
 
     if (config is None) == (benchmark is None):
         raise typer.BadParameter("give exactly one of --config or --benchmark")
@@ -84,7 +85,7 @@ def conductivity_temperature(
     evaluated with a 5-fold CV grouped by composition."""
     import warnings
 
-    from ssbml.models.experiment import run_temperature_training
+    from ssbml.models.conductivity.train import run_temperature_training
 
     tracking_uri = tracking_uri_or_exit(tracking_uri, track_fallback, hint=None)
     with warnings.catch_warnings():

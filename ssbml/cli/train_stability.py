@@ -38,7 +38,8 @@ def stability(
     decomposition and reaction energies) on the Materials Project labels."""
     import warnings
 
-    from ssbml.stability.learned import TARGETS, save_stability_model, train_stability_model
+    from ssbml.models.stability.model import TARGETS
+    from ssbml.models.stability.train import save_stability_model, train_stability_model
 
     tracking_uri = tracking_uri_or_exit(tracking_uri, track_fallback, hint=None)
     with warnings.catch_warnings():

@@ -208,7 +208,7 @@ class FormationEnergyTable:
 
 def shipped_reference_entry() -> tuple[Path, dict] | None:
     """(path, manifest entry) of the shipped reference table, or None if not shipped."""
-    from ssbml.models.store import default_models_dir, read_manifest
+    from ssbml.ml.store import default_models_dir, read_manifest
 
     folder = default_models_dir()
     entry = read_manifest(folder).get("data", {}).get(SHIPPED_NAME)

@@ -33,7 +33,7 @@ class ScreeningModels:
     def load(cls, models_dir: Path | str | None = None, *, need_temperature: bool = False):
         """Load the shipped models; stability and temperature models are optional
         unless asked for (a missing optional model leaves its columns out)."""
-        from ssbml.models.store import ModelNotFoundError, load_model, read_manifest
+        from ssbml.ml.store import ModelNotFoundError, load_model, read_manifest
 
         folder = Path(models_dir) if models_dir else None
         manifest = read_manifest(folder).get("models", {})

@@ -406,7 +406,7 @@ def provenance(
     parent/dopants or input file (with sha256), each model used (file, sha256, training
     data sha256, registry version if any) and the reference data of exact stability."""
     import ssbml
-    from ssbml.models.store import default_models_dir, read_manifest
+    from ssbml.ml.store import default_models_dir, read_manifest
 
     folder = Path(models_dir) if models_dir else default_models_dir()
     manifest = read_manifest(folder).get("models", {})

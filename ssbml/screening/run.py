@@ -316,7 +316,7 @@ def screen(spec: ScreenSpec, out_dir: str | Path, **options: Any) -> ScreenResul
 
 def _structure_table(cands: Candidates, spec: ScreenSpec, models_dir: Any) -> pd.DataFrame:
     """Structure descriptors and structure-aware predictions of every candidate."""
-    from ssbml.models.store import load_model
+    from ssbml.ml.store import load_model
     from ssbml.screening.parent_structure import STRUCTURE_MODEL, structure_columns
 
     model = load_model(STRUCTURE_MODEL, None if models_dir is None else Path(models_dir))
@@ -345,7 +345,7 @@ def default_output_dir(spec: ScreenSpec, models_dir: str | Path | None = None) -
 
 def run_fingerprint(spec: ScreenSpec, models_dir: str | Path | None = None) -> str:
     """sha256 identifying a screening run: its spec and the hashes of the models used."""
-    from ssbml.models.store import read_manifest
+    from ssbml.ml.store import read_manifest
     from ssbml.screening.chunks import fingerprint
 
     manifest = read_manifest(Path(models_dir) if models_dir else None).get("models", {})
@@ -566,7 +566,7 @@ def _track(
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
         mlflow.set_tags({f"model_sha256.{k}": v for k, v in models.hashes.items()})
         if spec.parent_structure is not None:
-            from ssbml.models.store import read_manifest
+            from ssbml.ml.store import read_manifest
             from ssbml.screening.parent_structure import STRUCTURE_MODEL
 
             entry = read_manifest(Path(models_dir) if models_dir else None).get(

@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin, clone
 
-from ssbml.models.concat import concat_feature_names, concat_features
+from ssbml.features.concat import concat_feature_names, concat_features
 from ssbml.structure.descriptors import FEATURE_NAMES
 
 __all__ = ["StructureAwareModel", "WithDescriptors", "attach_descriptors", "has_structure"]
@@ -71,7 +71,7 @@ class WithDescriptors(TransformerMixin, BaseEstimator):
         return X.reset_index(drop=True)
 
     def fit(self, X: object, y: object = None) -> WithDescriptors:
-        from ssbml.models.featurizers import make_featurizer_by_name
+        from ssbml.features.presets import make_featurizer_by_name
 
         X = self._check(X)
         base = self.base if self.base is not None else make_featurizer_by_name(

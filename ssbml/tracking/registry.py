@@ -86,7 +86,7 @@ def materialize_model_uri(
 
     from ssbml.data.registry import file_sha256
     from ssbml.io import atomic_joblib_dump, atomic_write_text
-    from ssbml.models.store import MANIFEST, default_models_dir, read_manifest
+    from ssbml.ml.store import MANIFEST, default_models_dir, read_manifest
     from ssbml.tracking.runs import resolve_tracking_uri
 
     mlflow.set_tracking_uri(resolve_tracking_uri(tracking_uri))
@@ -102,7 +102,7 @@ def materialize_model_uri(
             return folder
     # the registered pickle is hashed and checked against the trust list before mlflow
     # unpickles it (unpickling runs code)
-    from ssbml.models.store import (
+    from ssbml.ml.store import (
         UntrustedModelError,
         _trust_from_env,
         trust_model_file,
@@ -154,7 +154,7 @@ def materialize_model_uri(
 def check_uri_model(model_uri: str, models_dir: Path, name: str) -> None:
     """Raise :class:`ModelUriError` unless ``model_uri`` replaced the model ``name``
     (e.g. a room-temperature model given where the Arrhenius model is needed)."""
-    from ssbml.models.store import read_manifest
+    from ssbml.ml.store import read_manifest
 
     models = read_manifest(models_dir).get("models", {})
     if "registered_model" not in models.get(name, {}):
@@ -198,7 +198,7 @@ def log_screening_inputs(result: Any, spec: Any, models_dir: Path | None) -> Non
     import mlflow
     import mlflow.data
 
-    from ssbml.models.store import default_models_dir, read_manifest
+    from ssbml.ml.store import default_models_dir, read_manifest
 
     table = result.table
     cols = [c for c in ("candidate_id", "composition", "parent", "doping") if c in table]

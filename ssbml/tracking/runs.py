@@ -242,7 +242,7 @@ def trust_logged_model(model_uri: str) -> None:
     so that loading it later through ``models:/`` passes the trust check."""
     import tempfile
 
-    from ssbml.models.store import trust_model_file
+    from ssbml.ml.store import trust_model_file
 
     with tempfile.TemporaryDirectory() as tmp:
         local, sha = logged_model_pickle(model_uri, tmp)

@@ -1,12 +1,17 @@
-"""OBELiX-provided crystal-structure inputs (benchmark-only features).
+"""OBELiX-provided crystal-structure inputs (benchmark-only features), and the run.
+
+    python experiments/obelix_structure.py --config experiments/obelix-vote-structure-lv.toml \
+        --tracking-uri sqlite:////tmp/bench.db
 
 Every OBELiX row comes with its space group and lattice parameters (raw
 ``obelix/all.csv``: ``Space group #``, ``a``, ``b``, ``c`` in Angstrom, ``alpha``,
 ``beta``, ``gamma`` in degrees, ``True Composition`` = cell contents). The OBELiX
 paper's structure-based models use them, so they are legitimate inputs for the OBELiX
 benchmark -- but a new composition to be screened has no measured structure, so models
-built on them (feature set ``"default+fractions+structure"``) are a BENCHMARK-ONLY
-option and must not be shipped for screening.
+built on them (feature set ``"<base>+structure"``, e.g. ``"default+fractions+structure"``)
+are a BENCHMARK-ONLY option that lives here, outside the library, and is never shipped
+for screening. The run trains with :func:`ssbml.models.conductivity.train.run_training`
+given this module's data, featurizer and input columns.
 
 Rows without a known structure (Liverpool compositions) get NaN, which the tree models
 route natively.
@@ -14,17 +19,23 @@ route natively.
 
 from __future__ import annotations
 
+import argparse
+import dataclasses
+import json
+
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from ssbml.models.concat import concat_feature_names, concat_features
+from ssbml.features.concat import concat_feature_names, concat_features
 
 __all__ = [
     "STRUCTURE_COLUMNS",
     "WithStructure",
     "attach_structure",
+    "main",
     "obelix_structure_table",
+    "run_structure_benchmark",
 ]
 
 STRUCTURE_COLUMNS = (
@@ -124,7 +135,7 @@ class WithStructure(TransformerMixin, BaseEstimator):
         missing = [c for c in ("composition", *STRUCTURE_COLUMNS) if c not in X.columns]
         if missing:
             raise ValueError(f"input DataFrame lacks column(s) {missing} (OBELiX structure "
-                             "inputs; see ssbml.models.obelix_structure)")
+                             "inputs; see experiments/obelix_structure.py)")
         return X.reset_index(drop=True)
 
     def fit(self, X: object, y: object = None) -> WithStructure:
@@ -135,9 +146,49 @@ class WithStructure(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: object) -> pd.DataFrame:
+        from sklearn.utils.validation import check_is_fitted
+
+        check_is_fitted(self, "base_")
         X = self._check(X)
         s = X[list(STRUCTURE_COLUMNS)].apply(pd.to_numeric, errors="coerce").astype(float)
         return concat_features(self.base_, X[["composition"]], s)
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
         return concat_feature_names(self.base_, STRUCTURE_COLUMNS)
+
+
+def run_structure_benchmark(config: str, tracking_uri: str | None = None,
+                            log_model: bool = False) -> dict:
+    """Train and score the config's model on composition + OBELiX structure inputs
+    (OBELiX train -> test split); the config's feature set must end in ``+structure``."""
+    from ssbml.features.presets import make_featurizer_by_name
+    from ssbml.models.conductivity.config import load_config
+    from ssbml.models.conductivity.train import load_training_data, run_training
+
+    cfg = load_config(config)
+    base, _, tail = str(cfg.features).rpartition("+")
+    if tail != "structure" or not cfg.benchmark:
+        raise SystemExit(f"{config}: needs features.set = '<base>+structure' and "
+                         "data.benchmark = true")
+    train, test = load_training_data(dataclasses.replace(cfg, features=base))
+    table = obelix_structure_table()
+    train = attach_structure(train, table, "train")
+    test = attach_structure(test, table, "test")
+    return run_training(
+        cfg, tracking_uri=tracking_uri, register=False, log_model=log_model,
+        data=(train, test), featurizer=WithStructure(make_featurizer_by_name(base)),
+        inputs=["composition", *STRUCTURE_COLUMNS],
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--config", default="experiments/obelix-vote-structure-lv.toml")
+    parser.add_argument("--tracking-uri", default=None)
+    args = parser.parse_args()
+    result = run_structure_benchmark(args.config, args.tracking_uri)
+    print(json.dumps({"run_id": result["run_id"], **result["metrics"]}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

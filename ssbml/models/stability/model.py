@@ -30,21 +30,14 @@ energies). Physical constraints are enforced on every prediction:
 from __future__ import annotations
 
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.utils.validation import check_is_fitted
 
-__all__ = [
-    "EXPERIMENT",
-    "REGISTERED_MODEL",
-    "TARGETS",
-    "StabilityModel",
-    "save_stability_model",
-    "train_stability_model",
-]
+__all__ = ["TARGETS", "StabilityModel"]
 
 TARGETS = (
     "reduction_V",
@@ -56,11 +49,6 @@ TARGETS = (
 )
 """Predicted targets: window limits (V vs Li/Li+), energy above hull and decomposition
 energy (meV/atom), reaction energies with Li metal and LiCoO2 (meV/atom of mixture)."""
-
-EXPERIMENT = "ssbml-stability"
-REGISTERED_MODEL = "ssbml-stability"
-CHAMPION_METRIC = "cv_mean_normalized_mae"
-"""Mean over targets of (model MAE / training-median baseline MAE), grouped CV."""
 
 _ENERGY_SCALE = {  # meV/atom scale of the log transform of each energy target
     "e_above_hull_meV_atom": 20.0,
@@ -187,8 +175,8 @@ class StabilityModel(BaseEstimator):
         when the model is to be used on compositions)."""
         from joblib import Parallel, delayed
 
-        from ssbml.models.conductivity import cv_splits
-        from ssbml.models.regressors import single_thread
+        from ssbml.ml.regressors import single_thread
+        from ssbml.ml.splits import cv_splits
 
         Y = np.asarray(Y, dtype=float)
         self.targets_ = TARGETS
@@ -315,6 +303,7 @@ class StabilityModel(BaseEstimator):
         return out
 
     def _features(self, X: Any) -> pd.DataFrame:
+        check_is_fitted(self, "featurizer_")
         F = self.featurizer_.transform(X)
         return F if isinstance(F, pd.DataFrame) else pd.DataFrame(F)
 
@@ -332,7 +321,7 @@ class StabilityModel(BaseEstimator):
     def interval_halfwidths(self, alpha: float = 0.1) -> dict[str, float]:
         """Conformal half-width per target for coverage ``1 - alpha``: V for the window
         limits and rxn_Li, log1p(|E| / scale) units for the log-learned energies."""
-        from ssbml.models.conductivity import conformal_quantile
+        from ssbml.ml.conformal import conformal_quantile
 
         return {
             t: conformal_quantile(self.residuals_[:, j], alpha) for j, t in enumerate(TARGETS)
@@ -370,7 +359,7 @@ class StabilityModel(BaseEstimator):
     def cv_coverage(self, y: pd.DataFrame, alpha: float = 0.1) -> dict[str, float]:
         """Empirical coverage of the ``1 - alpha`` interval per target, honestly: each
         fold's rows are judged with a half-width from the other folds' residuals."""
-        from ssbml.models.conductivity import conformal_quantile
+        from ssbml.ml.conformal import conformal_quantile
 
         Y = _target_frame(y, TARGETS)
         if len(Y) != len(self.cv_fold_):
@@ -388,203 +377,3 @@ class StabilityModel(BaseEstimator):
                 h = conformal_quantile(np.sort(err[~rows, j]), alpha)
                 covered[rows, j] = err[rows, j] <= h
         return {t: float(covered[:, j].mean()) for j, t in enumerate(TARGETS)}
-
-
-# -------------------------------------------------------------------- training run
-def _baselines(E: np.ndarray, Y: np.ndarray, folds: np.ndarray) -> dict[str, np.ndarray]:
-    """Out-of-fold predictions of the training median and of a 5-nearest-neighbour
-    regressor on element fractions, on the model's folds."""
-    from sklearn.neighbors import KNeighborsRegressor
-
-    median = np.empty_like(Y)
-    knn = np.empty_like(Y)
-    for k in np.unique(folds):
-        va, tr = folds == k, folds != k
-        median[va] = np.median(Y[tr], axis=0)
-        knn[va] = KNeighborsRegressor(5, weights="distance").fit(E[tr], Y[tr]).predict(E[va])
-    return {"median": median, "knn": knn}
-
-
-def _parity_grid(Y: np.ndarray, P: np.ndarray, title: str) -> Any:
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(12, 7.5), dpi=100)
-    axes = fig.subplots(2, 3)
-    for j, (ax, t) in enumerate(zip(axes.ravel(), TARGETS, strict=True)):
-        y, p = Y[:, j], P[:, j]
-        ax.scatter(y, p, s=3, alpha=0.3)
-        lo, hi = np.percentile(np.concatenate([y, p]), [0.5, 99.5])
-        ax.plot([lo, hi], [lo, hi], "k--", lw=1)
-        ax.set_xlim(lo, hi)
-        ax.set_ylim(lo, hi)
-        ax.set_title(f"{t}  MAE={np.mean(np.abs(y - p)):.3g}", fontsize=9)
-        ax.set_xlabel("label")
-        ax.set_ylabel("predicted (out of fold)")
-    fig.suptitle(title)
-    fig.tight_layout()
-    return fig
-
-
-def evaluate(model: StabilityModel, labels: pd.DataFrame) -> tuple[dict[str, float], pd.DataFrame]:
-    """Grouped-CV metrics of a fitted model (``labels``: the rows it was fitted on) and
-    a per-target table: MAE of the model, the median and kNN baselines, coverage and
-    half-width of the 90 % interval. Window MAEs are also given for the compounds with
-    a window of non-zero width (``_wide``)."""
-    from ssbml.composition import ElementFractions
-
-    Y = _target_frame(labels, TARGETS)
-    P = model.oof_predictions_.to_numpy()
-    fractions, batch = ElementFractions.from_formulas(labels["formula"], require_li=False)
-    if len(batch.rejected):
-        raise ValueError(f"unparseable formula in the labels: {batch.rejected.iloc[0].to_dict()}")
-    base = _baselines(fractions.fractions, Y, model.cv_fold_)
-    coverage = model.cv_coverage(labels, alpha=0.1)
-    bounds = model._intervals(P, 0.1)
-    rows = []
-    metrics: dict[str, float] = {"n_train": float(len(Y))}
-    normalized = []
-    for j, t in enumerate(TARGETS):
-        mae = float(np.mean(np.abs(Y[:, j] - P[:, j])))
-        row = {
-            "target": t,
-            "mae": mae,
-            "rmse": float(np.sqrt(np.mean((Y[:, j] - P[:, j]) ** 2))),
-            "median_baseline_mae": float(np.mean(np.abs(Y[:, j] - base["median"][:, j]))),
-            "knn_baseline_mae": float(np.mean(np.abs(Y[:, j] - base["knn"][:, j]))),
-            "coverage90": coverage[t],
-            "mean_width90": float(np.mean(bounds[f"{t}_upper"] - bounds[f"{t}_lower"])),
-            "median_width90": float(np.median(bounds[f"{t}_upper"] - bounds[f"{t}_lower"])),
-        }
-        rows.append(row)
-        normalized.append(mae / max(row["median_baseline_mae"], 1e-12))
-        metrics |= {
-            f"cv_mae_{t}": row["mae"],
-            f"cv_rmse_{t}": row["rmse"],
-            f"baseline_median_mae_{t}": row["median_baseline_mae"],
-            f"baseline_knn_mae_{t}": row["knn_baseline_mae"],
-            f"cv_coverage90_{t}": row["coverage90"],
-            f"cv_mean_width90_{t}": row["mean_width90"],
-            f"cv_median_width90_{t}": row["median_width90"],
-        }
-    wide = (labels["oxidation_V"] - labels["reduction_V"]).to_numpy() > 1e-3
-    for j, t in enumerate(TARGETS[:2]):
-        metrics[f"cv_mae_{t}_wide"] = float(np.mean(np.abs(Y[wide, j] - P[wide, j])))
-    metrics["n_wide_window"] = float(wide.sum())
-    metrics[CHAMPION_METRIC] = float(np.mean(normalized))
-    return metrics, pd.DataFrame(rows)
-
-
-def train_stability_model(
-    labels: pd.DataFrame | None = None,
-    *,
-    tracking_uri: str | None = None,
-    experiment: str = EXPERIMENT,
-    max_rows: int | None = None,
-    n_jobs: int = 1,
-    register: bool = True,
-    log_model: bool = True,
-    model_params: dict[str, Any] | None = None,
-    random_state: int = 0,
-) -> dict[str, Any]:
-    """Fit :class:`StabilityModel` on the label table (default: all of
-    :func:`~ssbml.stability.labels.load_labels`), evaluate it with a 5-fold grouped by
-    chemical system without Li, and log the run to mlflow (experiment
-    ``ssbml-stability``). With ``register`` the model becomes a version of
-    ``ssbml-stability`` and takes the ``champion`` alias if its
-    ``cv_mean_normalized_mae`` is the lowest so far.
-
-    ``max_rows`` trains on a random subset (quick runs). Labels with an ``error`` are
-    excluded and counted (``n_excluded``). Returns run id, metrics, per-target table,
-    the fitted model and the registered version.
-    """
-    import mlflow
-
-    from ssbml.models.conductivity import chemical_system_groups
-    from ssbml.stability.labels import load_labels
-    from ssbml.tracking import (
-        log_dataframe_artifact,
-        log_dataset,
-        log_figure,
-        log_sklearn_model,
-        promote_champion,
-        start_run,
-    )
-
-    if labels is None:
-        labels = load_labels(n_jobs=n_jobs)
-    failed = labels["error"].fillna("") != "" if "error" in labels else np.zeros(len(labels), bool)
-    n_excluded = int(np.sum(failed))
-    labels = labels.loc[~np.asarray(failed)].reset_index(drop=True)
-    if max_rows is not None:
-        if max_rows < 10:
-            raise ValueError(f"max_rows must be at least 10, got {max_rows}")
-        if max_rows < len(labels):
-            labels = labels.sample(n=max_rows, random_state=random_state).reset_index(drop=True)
-    groups = chemical_system_groups(labels["formula"])
-    params = {"random_state": random_state, "n_jobs": n_jobs} | (model_params or {})
-    model = StabilityModel(**params)
-    with start_run(experiment, run_name="stability-mlp", tracking_uri=tracking_uri,
-                   data_names=("mp-e-form",), tags={"task": "stability"}) as run:
-        model.fit(labels["formula"].tolist(), labels, groups=groups)
-        metrics, table = evaluate(model, labels)
-        logged = {k: v for k, v in model.get_params(deep=False).items() if k != "featurizer"}
-        mlflow.log_params(logged | {
-            "featurizer": "default", "groups": "chemical system without Li",
-            "n_excluded": n_excluded, "max_rows": max_rows, "targets": ",".join(TARGETS),
-        })
-        cols = ["formula", "chemsys", *TARGETS]
-        log_dataset(labels[cols], "stability-labels", "training",
-                    source="ssbml.stability.labels")  # mlflow takes one target column
-        mlflow.log_metrics(metrics)
-        log_dataframe_artifact(table, "target_errors_cv.csv")
-        oof = model.oof_predictions_.add_suffix("_pred")
-        log_dataframe_artifact(pd.concat([labels[cols], oof], axis=1), "predictions_cv.csv")
-        log_figure(_parity_grid(labels[list(TARGETS)].to_numpy(), model.oof_predictions_
-                                .to_numpy(), "stability model, grouped CV"), "parity_cv.png")
-        info = None
-        if log_model:
-            example = pd.DataFrame({"composition": labels["formula"].head(5).tolist()})
-            info = log_sklearn_model(model, example,
-                                     registered_model_name=REGISTERED_MODEL if register else None)
-            if register and info.registered_model_version is not None:
-                promoted = promote_champion(REGISTERED_MODEL, info.registered_model_version,
-                                            CHAMPION_METRIC)
-                mlflow.set_tag("champion_at_registration", str(promoted))
-        return {
-            "run_id": run.info.run_id,
-            "metrics": metrics,
-            "table": table,
-            "model": model,
-            "n_excluded": n_excluded,
-            "max_rows": max_rows,
-            "model_version": None if info is None else info.registered_model_version,
-        }
-
-
-SHIPPED_METRICS = (
-    CHAMPION_METRIC,
-    *(f"cv_mae_{t}" for t in TARGETS),
-    *(f"cv_coverage90_{t}" for t in TARGETS),
-    *(f"cv_mean_width90_{t}" for t in TARGETS),
-    "n_train",
-)
-
-
-def save_stability_model(result: dict[str, Any], models_dir: Path | None = None) -> Path:
-    """Write the model of a :func:`train_stability_model` result to
-    ``<models_dir>/stability.joblib`` and record it in the manifest."""
-    from ssbml.models.store import save_model
-
-    subset = "" if result["max_rows"] is None else f" (random subset of {result['max_rows']})"
-    return save_model(
-        result["model"], "stability", models_dir=models_dir,
-        metrics={k: result["metrics"][k] for k in SHIPPED_METRICS},
-        data_names=("mp-e-form",),
-        description=(
-            "learned stability: window limits (V vs Li/Li+), energy above hull, "
-            "decomposition energy and reaction energies with Li and LiCoO2 (meV/atom) "
-            f"from composition; trained on the MP-derived labels{subset}; metrics are "
-            "5-fold CV grouped by chemical system without Li"
-        ),
-        extra={"mlflow_run_id": result["run_id"], "targets": list(TARGETS)},
-    )

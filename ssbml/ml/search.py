@@ -9,18 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.base import RegressorMixin
 
-__all__ = ["GroupedSearchResult", "grouped_search", "make_groups"]
-
-
-def make_groups(df: pd.DataFrame, by: str = "chemsys") -> np.ndarray:
-    """Fold groups: ``chemsys`` (elements other than Li), ``family`` or ``composition``."""
-    from ssbml.models.conductivity import chemical_system_groups
-
-    if by == "chemsys":
-        return chemical_system_groups(df["composition"])
-    if by in ("family", "composition"):
-        return df[by].astype(str).to_numpy()
-    raise ValueError(f"groups must be 'chemsys', 'family' or 'composition', got {by!r}")
+__all__ = ["GroupedSearchResult", "grouped_search"]
 
 
 class GroupedSearchResult(dict):
@@ -58,7 +47,7 @@ def grouped_search(
         search = RandomizedSearchCV(
             regressor, space, n_iter=n_iter, random_state=random_state, **common
         )
-    from ssbml.models.regressors import single_thread
+    from ssbml.ml.regressors import single_thread
 
     with single_thread():
         search.fit(X, np.asarray(y, dtype=float))

@@ -22,7 +22,7 @@ with P >= 0.5 (or a prediction below the lowest measured value) is reported as a
 bound) instead of a 1e-15-like number.
 
 Per-family calibration (``interval_groups="family"``): the conformal quantile of the
-normalized residuals is taken per family (Mondrian conformal, :mod:`ssbml.models.mondrian`)
+normalized residuals is taken per family (Mondrian conformal, :mod:`ssbml.ml.conformal`)
 where the family of a composition is that of its nearest training composition; the
 calibration rows get theirs out of fold (grouped by chemical system), as a new
 composition would. The ``interval_family`` column names the family whose quantile set
@@ -41,15 +41,18 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin, clone
+from sklearn.utils.validation import check_is_fitted
 
-from ssbml.models.featurizers import make_featurizer_by_name
+from ssbml.features.presets import make_featurizer_by_name
+from ssbml.ml.conformal import conformal_quantile
+from ssbml.ml.frames import caller_index
+from ssbml.ml.splits import cv_splits
 
 __all__ = [
+    "DETECTION_BOUND_LOG10",
+    "MAX_LOG10_SIGMA",
     "ConductivityModel",
-    "caller_index",
-    "chemical_system_groups",
-    "conformal_quantile",
-    "cv_splits",
+    "clip_log10_sigma",
 ]
 
 _INTERVALS = ("adaptive", "constant")
@@ -61,49 +64,6 @@ MAX_LOG10_SIGMA = 0.0
 conductivity of a solid (the highest in the training data is 10^-0.56 S/cm, a zircon
 at 1140 K; the best room-temperature superionic conductors reach about 10^-1.6), so an
 interval end above it carries no information and is cut there."""
-
-
-def caller_index(X: Any, n: int) -> pd.Index:
-    """The index of a DataFrame/Series input (so outputs keep the caller's labels), else
-    a RangeIndex of ``n`` rows."""
-    if isinstance(X, pd.DataFrame | pd.Series) and len(X.index) == n:
-        return X.index
-    return pd.RangeIndex(n)
-
-
-def chemical_system_groups(compositions: pd.Series | list[str]) -> np.ndarray:
-    """Group label per composition: its chemical system without Li (e.g. ``La-O-Zr``),
-    so that doped variants of one host fall in one group."""
-    from pymatgen.core import Composition
-
-    out = []
-    for formula in compositions:
-        els = sorted(e.symbol for e in Composition(formula).elements if e.symbol != "Li")
-        out.append("-".join(els) or "Li")
-    return np.asarray(out, dtype=object)
-
-
-def conformal_quantile(sorted_residuals: np.ndarray, alpha: float) -> float:
-    """The ceil((n + 1)(1 - alpha))-th smallest absolute residual (split conformal)."""
-    if not 0 < alpha < 1:
-        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
-    n = len(sorted_residuals)
-    k = int(np.ceil((n + 1) * (1 - alpha))) - 1
-    return float(sorted_residuals[min(max(k, 0), n - 1)])
-
-
-def cv_splits(
-    n_splits: int, groups: Any, random_state: int, n: int
-) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(train, validation) row indices of ``n`` rows: ``GroupKFold`` on ``groups`` when
-    there are at least ``n_splits`` distinct groups, else a shuffled ``KFold`` seeded with
-    ``random_state``."""
-    from sklearn.model_selection import GroupKFold, KFold
-
-    rows = np.zeros((n, 1))
-    if groups is not None and len(np.unique(groups)) >= n_splits:
-        return list(GroupKFold(n_splits=n_splits).split(rows, groups=groups))
-    return list(KFold(n_splits, shuffle=True, random_state=random_state).split(rows))
 
 
 class ConductivityModel(RegressorMixin, BaseEstimator):
@@ -169,6 +129,7 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
         self.min_group_rows = min_group_rows
 
     def _features(self, X: Any) -> pd.DataFrame:
+        check_is_fitted(self, "featurizer_")
         F = self.featurizer_.transform(X)
         return F if isinstance(F, pd.DataFrame) else pd.DataFrame(F)
 
@@ -184,7 +145,7 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
         the nearest-family lookup and, with ``interval_groups="family"``, calibrates
         one interval quantile per family."""
 
-        from ssbml.models.regressors import make_regressor, single_thread
+        from ssbml.ml.regressors import make_regressor, single_thread
 
         with single_thread():
             return self._fit(X, y, groups, censored, make_regressor, families)
@@ -193,7 +154,7 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
         self, X: Any, y: Any, groups: Any, censored: Any, make_regressor: Any,
         families: Any = None,
     ) -> ConductivityModel:
-        from ssbml.models.regressors import predict_with_spread
+        from ssbml.ml.regressors import predict_with_spread
 
         if getattr(self, "censoring", "none") not in _CENSORING:
             raise ValueError(f"censoring must be one of {_CENSORING}, got {self.censoring!r}")
@@ -279,7 +240,7 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
         self._fit_domain(X, F, splits)
         self.interval_calibrator_ = None
         if self.interval_groups == "family":
-            from ssbml.models.mondrian import FamilyConformal
+            from ssbml.ml.conformal import FamilyConformal
 
             self.interval_calibrator_ = FamilyConformal(self.min_group_rows).fit(
                 self.oof_scores_, self.oof_nearest_family_)
@@ -304,7 +265,7 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
         """Standardization, training neighbours, seen elements and the in-domain
         threshold: the ``domain_quantile`` of every row's neighbour distance to the
         training rows of the other folds (grouped by chemical system)."""
-        from ssbml.models.featurizers import to_element_fractions
+        from ssbml.features.presets import to_element_fractions
 
         self.train_feature_mean_ = F.mean().to_numpy()
         self.train_feature_std_ = F.std().replace(0, 1.0).fillna(1.0).to_numpy()
@@ -424,7 +385,7 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
         ``nearest_family`` column of :meth:`domain_table_from_features` to skip a
         second neighbour search. ``clip_to_physical``: cut values and interval ends at
         :data:`MAX_LOG10_SIGMA` (off only for models that build on the raw interval)."""
-        from ssbml.models.regressors import predict_with_spread
+        from ssbml.ml.regressors import predict_with_spread
 
         index = F.index if isinstance(F, pd.DataFrame) else None
         F = self._check_features(F)
@@ -521,7 +482,7 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
 
     def unseen_elements(self, X: Any) -> list[str]:
         """Per row, the elements (comma-separated, '' if none) never seen in training."""
-        from ssbml.models.featurizers import to_element_fractions
+        from ssbml.features.presets import to_element_fractions
 
         ef = to_element_fractions(X)
         return self._unseen(ef)
@@ -568,7 +529,7 @@ class ConductivityModel(RegressorMixin, BaseEstimator):
 
     def domain_table(self, X: Any) -> pd.DataFrame:
         """:meth:`domain_table_from_features` of compositions ``X`` (input index kept)."""
-        from ssbml.models.featurizers import to_element_fractions
+        from ssbml.features.presets import to_element_fractions
 
         ef = to_element_fractions(X[["composition"]] if isinstance(X, pd.DataFrame) else X)
         out = self.domain_table_from_features(self._features(X).to_numpy(dtype=float), ef)

@@ -1,4 +1,5 @@
-"""Mondrian (per-family) normalized conformal intervals.
+"""Conformal intervals: the split-conformal quantile and Mondrian (per-family)
+normalized conformal calibration.
 
 A single conformal quantile over all training rows gives the nominal coverage on
 average, but not within a family: in grouped CV the shipped temperature model covered
@@ -21,10 +22,19 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["POOLED", "FamilyConformal", "cross_fold_quantiles"]
+__all__ = ["POOLED", "FamilyConformal", "conformal_quantile", "cross_fold_quantiles"]
 
 POOLED = "(pooled small families)"
 """Category of every family with fewer than ``min_rows`` calibration rows."""
+
+
+def conformal_quantile(sorted_residuals: np.ndarray, alpha: float) -> float:
+    """The ceil((n + 1)(1 - alpha))-th smallest absolute residual (split conformal)."""
+    if not 0 < alpha < 1:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+    n = len(sorted_residuals)
+    k = int(np.ceil((n + 1) * (1 - alpha))) - 1
+    return float(sorted_residuals[min(max(k, 0), n - 1)])
 
 
 class FamilyConformal:

@@ -1,4 +1,4 @@
-"""Recovery benchmark on synthetic spectra: ``python -m ssbml.eis.benchmark [n_seeds]``.
+"""Recovery benchmark on synthetic spectra: ``python experiments/eis_benchmark.py [n_seeds]``.
 
 For each case (bulk and grain-boundary conductivities in S/cm, gb capacitance in F,
 noise as a fraction of |Z|, frequency density in points per decade) spectra are

@@ -3,11 +3,10 @@
 :func:`make_featurizer_by_name` resolves a config's feature set: ``"default"`` is
 :func:`ssbml.features.default_featurizer`, ``"default+fractions"`` adds the atomic
 fraction of every element seen in training (:class:`WithElementFractions`),
-``"default+family"`` and ``"default+fractions+structure"`` add OBELiX-provided family /
-crystal-structure inputs (benchmark-only, see :mod:`ssbml.models.obelix_structure`), a list of
-names is :func:`ssbml.features.make_featurizer`, and ``"fallback"`` is a small built-in
-featurizer (element fractions + a few weighted pymatgen element properties). All are
-vectorized over :class:`ssbml.composition.ElementFractions`.
+``"default+family"`` adds the OBELiX-provided family (benchmark-only: a new
+composition has none), a list of names is :func:`ssbml.features.make_featurizer`, and
+``"fallback"`` is a small built-in featurizer (element fractions + a few weighted
+pymatgen element properties). All are vectorized over :class:`ssbml.composition.ElementFractions`.
 """
 
 from __future__ import annotations
@@ -20,8 +19,7 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted
 
 from ssbml.composition import ElementFractions
-from ssbml.models.concat import concat_feature_names, concat_features
-from ssbml.models.obelix_structure import WithStructure
+from ssbml.features.concat import concat_feature_names, concat_features
 
 __all__ = [
     "ElementFractionFeaturizer",
@@ -230,10 +228,14 @@ def make_featurizer_by_name(name: str | list[str] = "default") -> TransformerMix
         return WithElementFractions(default_featurizer())
     if name == "default+family":
         return WithFamily(default_featurizer())
-    if name == "default+fractions+structure":
-        return WithStructure(WithElementFractions(default_featurizer()))
+    if isinstance(name, str) and "structure" in name:
+        raise ValueError(
+            f"feature set {name!r} needs the OBELiX crystal-structure inputs, a "
+            "benchmark-only option of the experiments: run "
+            "`python experiments/obelix_structure.py --config FILE`"
+        )
     raise ValueError(
         f"unknown feature set {name!r}: use 'default', 'default+fractions', 'fallback', "
-        "'default+family', 'default+fractions+structure' (OBELiX benchmark only) "
+        "'default+family' (OBELiX benchmark only) "
         "or a list of ssbml.features.FEATURE_SETS names"
     )

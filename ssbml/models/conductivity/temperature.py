@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.utils.validation import check_is_fitted
 
 __all__ = [
     "K_B_EV",
@@ -156,7 +157,7 @@ class ArrheniusModel(RegressorMixin, BaseEstimator):
     interval_groups : ``"none"`` or ``"family"``: with ``"family"``,
         :meth:`calibrate_intervals` rescales the log10 S/cm interval per family of the
         nearest training composition (Mondrian conformal on grouped-CV residuals of
-        the whole temperature path, :mod:`ssbml.models.mondrian`).
+        the whole temperature path, :mod:`ssbml.ml.conformal`).
     min_group_rows : calibration rows a family needs for its own scale.
 
     ``X`` is anything the featurizer accepts (DataFrame with ``composition``, formulas,
@@ -196,14 +197,14 @@ class ArrheniusModel(RegressorMixin, BaseEstimator):
         """Fit Ea on the Arrhenius series of ``data`` (conductivity schema: ``composition``,
         ``log10_sigma``, ``temperature_K``; ``doi``, ``family``, ``formula_raw`` and
         ``composition_key`` when present); ``y`` is ignored."""
-        from ssbml.models.regressors import single_thread
+        from ssbml.ml.regressors import single_thread
 
         with single_thread():
             return self._fit(data)
 
     def _fit(self, data: pd.DataFrame) -> ArrheniusModel:
-        from ssbml.models.conductivity import chemical_system_groups, cv_splits
-        from ssbml.models.regressors import make_regressor, predict_with_spread
+        from ssbml.ml.regressors import make_regressor, predict_with_spread
+        from ssbml.ml.splits import chemical_system_groups, cv_splits
 
         rt = self.room_temperature_model
         if rt is None or not hasattr(rt, "featurizer_"):
@@ -268,13 +269,14 @@ class ArrheniusModel(RegressorMixin, BaseEstimator):
         """Per-family rescaling of the log10 S/cm interval (``interval_groups="family"``).
 
         ``cv_table``: held-out predictions of the whole temperature path by models that
-        did not see the rows' chemical systems (:func:`ssbml.models.experiment.temperature_cv`)
+        did not see the rows' chemical systems
+        (:func:`ssbml.models.conductivity.evaluate.temperature_cv`)
         with columns ``log10_sigma``, ``pred``, ``h_rt_lower``, ``h_rt_upper``, ``h_ea``
         (log10 S/cm, 90 %), ``temperature_K`` and ``nearest_family``. The scale of a
         family's temperature term is the conformal quantile of the
         :func:`interval_scores` of its rows measured outside the room-temperature range
         (15-35 degC; there the interval is the room-temperature model's own)."""
-        from ssbml.models.mondrian import FamilyConformal
+        from ssbml.ml.conformal import FamilyConformal
 
         if self.interval_groups != "family":
             raise ValueError('calibrate_intervals needs interval_groups="family"')
@@ -285,12 +287,13 @@ class ArrheniusModel(RegressorMixin, BaseEstimator):
 
     # -- prediction --------------------------------------------------------------
     def _features(self, X: Any) -> np.ndarray:
+        check_is_fitted(self, "featurizer_")
         F = self.featurizer_.transform(X)
         return np.asarray(F.values if isinstance(F, pd.DataFrame) else F, dtype=float)
 
     def _ea_spread(self, F: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(raw Ea in eV, its difficulty: tree spread plus the offset, eV)."""
-        from ssbml.models.regressors import predict_with_spread
+        from ssbml.ml.regressors import predict_with_spread
 
         both = predict_with_spread(self.ea_regressor_, F, n_jobs=1)
         ea, spread = both if both is not None else (self.ea_regressor_.predict(F), 0.0)
@@ -301,7 +304,7 @@ class ArrheniusModel(RegressorMixin, BaseEstimator):
     ) -> tuple[np.ndarray, ...]:
         """(Ea, lower, upper) in eV at coverage ``1 - alpha``, clipped to the physical
         range."""
-        from ssbml.models.conductivity import conformal_quantile
+        from ssbml.ml.conformal import conformal_quantile
 
         h = conformal_quantile(self.ea_scores_, alpha) * difficulty
         lo, hi = self.ea_min_eV, self.ea_max_eV
@@ -348,7 +351,7 @@ class ArrheniusModel(RegressorMixin, BaseEstimator):
         (off only for calibration on the raw interval). ``return_parts`` adds
         ``h_rt_lower``, ``h_rt_upper`` and ``h_ea`` (the unscaled ``h_T``), log10 S/cm,
         for :func:`interval_scores`."""
-        from ssbml.models.conductivity import clip_log10_sigma
+        from ssbml.models.conductivity.model import clip_log10_sigma
 
         index = F.index if isinstance(F, pd.DataFrame) else None
         Fv = np.asarray(F.values if isinstance(F, pd.DataFrame) else F, dtype=float)
@@ -409,7 +412,7 @@ class ArrheniusModel(RegressorMixin, BaseEstimator):
     ) -> pd.DataFrame:
         """:meth:`predict_interval_from_features` of compositions ``X``, with ``X``'s
         index when it is a DataFrame or Series."""
-        from ssbml.models.conductivity import caller_index
+        from ssbml.ml.frames import caller_index
 
         out = self.predict_interval_from_features(self._features(X), temperature_K, alpha)
         out.index = caller_index(X, len(out))

@@ -32,6 +32,7 @@ from ssbml.errors import SsbmlError
 from ssbml.provenance import data_hashes, library_versions
 
 __all__ = [
+    "LEGACY_MODULES",
     "MANIFEST",
     "ModelIntegrityError",
     "ModelNotFoundError",
@@ -44,6 +45,7 @@ __all__ = [
     "trust_model_file",
     "trust_store_path",
     "trusted_hashes",
+    "unpickle_model",
 ]
 
 MANIFEST = "manifest.json"
@@ -227,8 +229,6 @@ def load_model(name: str, models_dir: Path | None = None, *, trust: bool | None 
     after checking its sha256 against the folder's manifest (refuses a mismatch) and
     against the trusted manifests (refuses an unknown file unless ``trust``; ``None``
     reads ``$SSBML_TRUST_MODEL``)."""
-    import joblib
-
     folder = Path(models_dir or default_models_dir())
     manifest = read_manifest(folder)
     entry = manifest.get("models", {}).get(name)
@@ -256,4 +256,36 @@ def load_model(name: str, models_dir: Path | None = None, *, trust: bool | None 
             f"manifest (the shipped models/{MANIFEST} or {trust_store_path()}); pass "
             "--trust-model (or set SSBML_TRUST_MODEL=1) only if you trust its origin"
         )
+    return unpickle_model(path)
+
+
+LEGACY_MODULES = {
+    "ssbml.models.regressors": "ssbml.ml.regressors",
+    "ssbml.models.mondrian": "ssbml.ml.conformal",
+    "ssbml.models.featurizers": "ssbml.features.presets",
+    "ssbml.models.concat": "ssbml.features.concat",
+    "ssbml.models.temperature": "ssbml.models.conductivity.temperature",
+    "ssbml.stability.learned": "ssbml.models.stability.model",
+}
+"""Where the classes of models pickled by ssbml before the ``ssbml.ml`` layer now live
+(``ssbml.models.conductivity.ConductivityModel`` still resolves through the package)."""
+
+
+def unpickle_model(path: Path) -> Any:
+    """``joblib.load(path)``; a model pickled by an earlier ssbml layout (class paths
+    in :data:`LEGACY_MODULES`) is loaded with those module names aliased to their new
+    homes."""
+    import importlib
+    import sys
+
+    import joblib
+
+    try:
+        return joblib.load(path)
+    except (ModuleNotFoundError, AttributeError) as exc:
+        missing = getattr(exc, "name", None) or ""
+        if not any(missing.startswith(old) or old.startswith(missing) for old in LEGACY_MODULES):
+            raise
+    for old, new in LEGACY_MODULES.items():
+        sys.modules.setdefault(old, importlib.import_module(new))
     return joblib.load(path)
