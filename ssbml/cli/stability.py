@@ -5,175 +5,34 @@ from __future__ import annotations
 
 import json
 import sys
-from functools import cache
+import warnings
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import typer
 
 from ssbml.cli.options import number
-from ssbml.io import json_safe
-
-DEFAULT_ELECTRODES = ("Li", "LiCoO2")
+from ssbml.stability.report import DEFAULT_ELECTRODES
 
 
-@cache
-def _stability_model(models_dir: Path) -> Any | None:
-    """The shipped stability model of ``models_dir``, loaded (and hash-checked) once
-    per process; None when it is not shipped."""
-    from ssbml.ml.store import ModelIntegrityError, ModelNotFoundError, load_model
+@contextmanager
+def _model_warnings_as_lines():
+    """Show a skipped stability model (:class:`StabilityModelSkipped`) as one
+    ``warning: ...`` line on stderr; every other warning as usual."""
+    from ssbml.stability.report import StabilityModelSkipped
 
-    try:
-        return load_model("stability", models_dir=models_dir)
-    except ModelNotFoundError:
-        return None
-    except ModelIntegrityError as exc:  # tampered or untrusted: never unpickled
-        typer.echo(f"warning: {exc}; learned stability numbers skipped", err=True)
-        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", StabilityModelSkipped)
+        show = warnings.showwarning
 
+        def line(message, category, *args, **kwargs):
+            if issubclass(category, StabilityModelSkipped):
+                typer.echo(f"warning: {message}", err=True)
+            else:
+                show(message, category, *args, **kwargs)
 
-def learned_report(formula: str, alpha: float = 0.1) -> dict | None:
-    """Predictions of the shipped stability model with their ``1 - alpha`` intervals,
-    ``{target: {"value", "lower", "upper"}}``; None when no model is shipped."""
-    from ssbml.ml.store import default_models_dir
-
-    model = _stability_model(default_models_dir())
-    if model is None:
-        return None
-    row = model.predict_interval([formula], alpha=alpha).iloc[0]
-    targets = list(model.targets_)
-    out = {
-        t: {"value": row[t], "lower": row[f"{t}_lower"], "upper": row[f"{t}_upper"]}
-        for t in targets
-    }
-    out["interval"] = f"{1 - alpha:.0%} conformal (grouped cross-validation residuals)"
-    return out
-
-
-def _learned_only_report(formula: str, reason: str) -> tuple[dict, object]:
-    """Report from the learned model alone (the reference data are not on this machine)."""
-    from ssbml.composition import CompositionError, parse_formula
-    from ssbml.stability.reference import StabilityInputError
-    from ssbml.stability.window import StabilityWindow
-
-    try:
-        comp = parse_formula(formula)
-    except CompositionError as err:
-        raise StabilityInputError(formula, err.reason) from None
-    learned = learned_report(comp.formula)
-    if learned is None:
-        raise StabilityInputError(formula, f"{reason}; and no learned stability model is shipped")
-    value = {t: v["value"] for t, v in learned.items() if isinstance(v, dict)}
-    window = StabilityWindow(
-        comp.reduced_formula,
-        value["reduction_V"],
-        value["oxidation_V"],
-        "learned",
-        float("nan"),
-        (),
-        (),
-        "learned",
-    )
-    report = {
-        "formula": comp.reduced_formula,
-        "input": formula,
-        **value,
-        "reactions": [
-            {"electrode": e, "energy_meV_atom": value[f"rxn_{e}_meV_atom"], "source": "learned"}
-            for e in ("Li", "LiCoO2")
-            if f"rxn_{e}_meV_atom" in value
-        ],
-        "learned": learned,
-        "source": {t: "learned" for t in value},
-        "note": f"exact values unavailable: {reason}",
-    }
-    return json_safe(report), window
-
-
-def stability_report(
-    formula: str,
-    electrodes: list[str],
-    *,
-    open_to_li: bool = True,
-    rel_tol: float = 0.05,
-    exclude: tuple[str, ...] = (),
-) -> tuple[dict, object]:
-    """The CLI's report of one composition as a JSON-ready dict, plus its window.
-
-    Numbers come from the shipped reference phase diagrams (``exact`` for a reference
-    compound, ``phase diagram`` for a composition placed at its hull energy); only a
-    composition whose chemical system the reference does not cover gets the learned
-    model's predictions (with intervals), every number marked ``learned``."""
-    from ssbml.composition import CompositionError, parse_formula
-    from ssbml.stability.batch import covered
-    from ssbml.stability.reference import StabilityInputError
-
-    try:
-        comp = parse_formula(formula)
-    except CompositionError as err:
-        raise StabilityInputError(formula, err.reason) from None
-    reason = covered([el.symbol for el in comp.elements])
-    if reason is not None:
-        return _learned_only_report(formula, f"the reference does not cover it: {reason}")
-    return _exact_report(
-        formula, electrodes, open_to_li=open_to_li, rel_tol=rel_tol, exclude=exclude
-    )
-
-
-def _exact_report(
-    formula: str,
-    electrodes: list[str],
-    *,
-    open_to_li: bool,
-    rel_tol: float,
-    exclude: tuple[str, ...] = (),
-) -> tuple[dict, object]:
-    from ssbml.stability.decomposition import decomposition
-    from ssbml.stability.interface import get_electrode, interface_reaction
-    from ssbml.stability.reference import check_composition, suspect_phases
-    from ssbml.stability.window import electrochemical_window
-
-    comp = check_composition(formula)
-    elecs = [get_electrode(e) for e in electrodes]
-    window = electrochemical_window(comp, rel_tol=rel_tol, exclude=exclude)
-    dec = decomposition(comp, exclude=exclude)
-    reactions = []
-    for e in elecs:
-        r = interface_reaction(comp, e, exclude=exclude)
-        reactions.append(r.to_dict())
-        has_host = any(el.symbol != "Li" for el in e.composition.elements)
-        if open_to_li and has_host:
-            opened = interface_reaction(comp, e, open_to_li=True, exclude=exclude)
-            reactions.append(opened.to_dict())
-    suspects = suspect_phases([el.symbol for el in comp.elements], exclude=exclude)
-    seen = set(window.reduction_products) | set(window.oxidation_products) | set(dec.products)
-    src_w, src_d = window.source, dec.source
-    report = {
-        "formula": window.formula,
-        "input": formula,
-        "reduction_V": window.reduction_V,
-        "oxidation_V": window.oxidation_V,
-        "window_method": window.method,
-        "li_exchange": window.li_exchange,
-        "reduction_products": list(window.reduction_products),
-        "oxidation_products": list(window.oxidation_products),
-        "e_above_hull_meV_atom": dec.e_above_hull_meV_atom,
-        "decomposition_energy_meV_atom": dec.decomposition_energy_meV_atom,
-        "hull_energy_eV_atom": dec.hull_energy_eV_atom,
-        "decomposition_products": dec.products,
-        "reactions": reactions,
-        "source": {
-            "reduction_V": src_w,
-            "oxidation_V": src_w,
-            "e_above_hull_meV_atom": src_d,
-            "decomposition_energy_meV_atom": src_d,
-            "hull_energy_eV_atom": "exact",
-        },
-        "suspect_phases": {k: v for k, v in suspects.items() if k in seen},
-        "excluded_phases": list(exclude),
-        "reference": "Materials Project formation energies (matbench_mp_e_form), 0 K DFT",
-    }
-    return json_safe(report), window
+        warnings.showwarning = line
+        yield
 
 
 def _fmt(value, digits: int = 2) -> str:
@@ -304,30 +163,33 @@ def stability(
     """Stability window (V vs Li/Li+), decomposition and reaction energies (meV/atom)."""
     from ssbml.stability.interface import ELECTRODES, get_electrode
     from ssbml.stability.reference import StabilityInputError, normalize_excluded
+    from ssbml.stability.report import stability_report
 
-    reports, windows = [], []
+    reports = []
     try:
         excluded = tuple(sorted(normalize_excluded(exclude_phase)))
         elecs = [get_electrode(e) for e in electrode]
-        for formula in formulas:
-            report, window = stability_report(
-                formula, electrode, open_to_li=open_to_li, rel_tol=rel_tol, exclude=excluded
-            )
-            reports.append(report)
-            windows.append(window)
+        with _model_warnings_as_lines():
+            for formula in formulas:
+                reports.append(stability_report(
+                    formula, electrode, open_to_li=open_to_li, rel_tol=rel_tol,
+                    exclude=excluded,
+                ))
     except StabilityInputError as err:
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(code=2) from None
+    dicts = [r.to_dict() for r in reports]
     if as_json:
-        payload = reports[0] if len(reports) == 1 else reports
+        payload = dicts[0] if len(dicts) == 1 else dicts
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
     else:
-        for report in reports:
+        for report in dicts:
             _print_report(report)
     if plot is not None:
         from ssbml.stability.plot import plot_windows
 
         marked = {e.name: e for e in elecs}
         marked.setdefault("Li", ELECTRODES["Li"])
-        out = plot_windows(windows, plot, electrodes=list(marked.values()))
+        out = plot_windows([r.window for r in reports], plot,
+                           electrodes=list(marked.values()))
         typer.echo(f"plot saved to {out}", err=True)

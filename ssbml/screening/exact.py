@@ -11,6 +11,10 @@ Every row carries ``stability_source``:
   table, or too many elements): the shipped stability model with its interval;
 * ``unavailable``: neither (no learned model shipped).
 
+The choice is :func:`ssbml.stability.report.learned_fallback`, the rule of
+``ssbml stability`` (:func:`ssbml.stability.report.stability_report`) over all rows at
+once.
+
 The reference table ships with ssbml, so this works offline with no data directory
 (see :mod:`ssbml.stability.batch` for the batched computation).
 """
@@ -24,11 +28,9 @@ import numpy as np
 import pandas as pd
 
 from ssbml.composition import ElementFractions
+from ssbml.stability.report import DEFAULT_ELECTRODES
 
 __all__ = ["DEFAULT_ELECTRODES", "reference_available", "stability_columns"]
-
-DEFAULT_ELECTRODES = ("Li", "LiCoO2")
-"""Electrodes whose mutual reaction energies a screen reports by default."""
 
 
 @lru_cache(maxsize=1)
@@ -67,6 +69,9 @@ def stability_columns(
     row, "" for none) adds ``parent_e_above_hull_meV_atom``: the parent's exact energy
     above hull, the best available indication of a doped variant's metastability.
     """
+    from ssbml.stability.report import learned_fallback
+    from ssbml.stability.sources import UNCOVERED_PREFIX
+
     n = len(X)
     if exact and reference_available():
         from ssbml.stability.batch import stability_table
@@ -76,14 +81,16 @@ def stability_columns(
             rel_tol=rel_tol,
         )
     else:
-        out = pd.DataFrame({"stability_source": np.full(n, "uncovered: exact route off",
-                                                         dtype=object)})
-    source = out["stability_source"].astype(str)
-    todo = np.flatnonzero(source.str.startswith("uncovered"))
-    out["stability_note"] = np.where(
-        source.str.startswith("uncovered"), source.str.removeprefix("uncovered: "), ""
+        out = pd.DataFrame({"stability_source": np.full(
+            n, f"{UNCOVERED_PREFIX}exact route off", dtype=object)})
+    # the exact-then-learned rule of ssbml stability, over every row at once
+    route = learned_fallback(
+        out["stability_source"].to_numpy(),
+        learned_available=learned is not None and learned_features is not None,
     )
-    if todo.size and learned is not None and learned_features is not None:
+    out["stability_note"] = route.note
+    todo = route.learned_rows
+    if todo.size:
         pred = learned.predict_interval_from_features(
             learned_features.iloc[todo], alpha=alpha
         )
@@ -91,10 +98,7 @@ def stability_columns(
             if col not in out.columns:
                 out[col] = np.nan
             out.loc[todo, col] = pred[col].to_numpy()
-        out.loc[todo, "stability_source"] = "learned"
-    if todo.size:
-        rest = out["stability_source"].astype(str).str.startswith("uncovered")
-        out.loc[rest, "stability_source"] = "unavailable"
+    out["stability_source"] = route.source
     if parents is not None and exact and reference_available():
         out["parent_e_above_hull_meV_atom"] = _parent_e_hull(np.asarray(parents, dtype=object))
     return out

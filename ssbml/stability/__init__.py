@@ -2,8 +2,10 @@
 
 Electrochemical stability window (V vs Li/Li+), energy above hull and decomposition
 (meV/atom), and interface reactions with Li metal and cathodes (meV/atom of mixture),
-from phase diagrams cached per chemical system; plus the label table of every Li
-compound of the reference data for learning these targets.
+from phase diagrams cached per chemical system; :func:`stability_report` gives all of
+them for one composition as a :class:`StabilityReport` (the learned model's numbers
+where the reference does not cover it); plus the label table of every Li compound of
+the reference data for learning these targets.
 
 Heavy imports (pymatgen, scipy) happen when a submodule is first used.
 """
@@ -18,6 +20,7 @@ __all__ = [
     "Electrode",
     "InterfaceReaction",
     "StabilityInputError",
+    "StabilityReport",
     "StabilityWindow",
     "compute_labels",
     "decomposition",
@@ -27,6 +30,7 @@ __all__ = [
     "load_labels",
     "phase_diagram",
     "plot_windows",
+    "stability_report",
 ]
 
 _WHERE = {
@@ -44,6 +48,8 @@ _WHERE = {
     "compute_labels": "labels",
     "load_labels": "labels",
     "plot_windows": "plot",
+    "StabilityReport": "report",
+    "stability_report": "report",
 }
 
 

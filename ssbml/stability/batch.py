@@ -29,7 +29,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ssbml.stability.sources import SOURCE_EXACT, SOURCE_MEANING, SOURCE_PHASE_DIAGRAM
+from ssbml.stability.sources import (
+    SOURCE_EXACT,
+    SOURCE_MEANING,
+    SOURCE_PHASE_DIAGRAM,
+    UNCOVERED_PREFIX,
+)
 from ssbml.stability.tolerances import MIN_ZERO_WIDTH_V
 
 if TYPE_CHECKING:
@@ -371,7 +376,7 @@ def stability_table(
         system = tuple(el for el, m in zip(elements, mask, strict=True) if m)
         why = covered(system)
         if why is not None:
-            out["stability_source"][rows] = f"uncovered: {why}"
+            out["stability_source"][rows] = f"{UNCOVERED_PREFIX}{why}"
             continue
         hull = hull_of(system, exclude)
         am = _reorder(amounts[rows], elements, hull.elements)

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
-__all__ = ["SOURCE_EXACT", "SOURCE_LEARNED", "SOURCE_MEANING", "SOURCE_PHASE_DIAGRAM"]
+__all__ = [
+    "SOURCE_EXACT",
+    "SOURCE_LEARNED",
+    "SOURCE_MEANING",
+    "SOURCE_PHASE_DIAGRAM",
+    "SOURCE_UNAVAILABLE",
+    "UNCOVERED_PREFIX",
+]
 
 SOURCE_EXACT = "exact"
 SOURCE_PHASE_DIAGRAM = "phase diagram"
 SOURCE_LEARNED = "learned"
+SOURCE_UNAVAILABLE = "unavailable"
+"""A screened row with no stability number (uncovered and no learned model shipped)."""
+
+UNCOVERED_PREFIX = "uncovered: "
+"""Exact-route label of a row the reference does not cover, followed by the reason
+(:func:`ssbml.stability.batch.stability_table`); :func:`ssbml.stability.report.
+learned_fallback` turns it into ``learned`` or ``unavailable``."""
 
 SOURCE_MEANING = {
     SOURCE_EXACT: (

@@ -11,7 +11,7 @@ Each structure is computed once and cached as JSON under
 ``<SSBML_CACHE_DIR>/structure-descriptors/<sha256>.json``, keyed by the structure's
 content and the BVSE settings. A structure whose BVSE cannot be computed (no Li, no
 valence assignment, no BVSE parameters) gets NaN for those columns and its reason in
-:attr:`StructureFeaturizer.errors_`; the geometric columns are still filled.
+:meth:`StructureFeaturizer.errors`; the geometric columns are still filled.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted
 
 from ssbml.composition import ANION_FORMERS, HALOGENS
 from ssbml.features.citations import PYMATGEN, SHANNON
@@ -218,7 +219,13 @@ class StructureFeaturizer(TransformerMixin, BaseEstimator):
     with a ``structure`` column (and optionally ``id`` to name rows in errors).
     ``cache=True`` stores each structure's descriptors under the ssbml cache
     (``SSBML_CACHE_DIR``) by :func:`structure_hash`; ``n_jobs`` computes misses in
-    parallel (joblib processes)."""
+    parallel (joblib processes).
+
+    Nothing is learned from the data: ``fit`` checks the rows and fixes the output
+    columns, so ``transform`` may be called on any structures afterwards (it writes no
+    state; :meth:`errors` says why a row's BVSE columns are NaN). The input is
+    structures, not a numeric array: the tags say so (``two_d_array=False``), and a
+    missing structure is allowed (``allow_nan``, an all-NaN row)."""
 
     def __init__(self, cache: bool = True, n_jobs: int = 1,
                  settings: dict[str, Any] | None = None) -> None:
@@ -226,8 +233,17 @@ class StructureFeaturizer(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.settings = settings
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.allow_nan = True
+        tags.transformer_tags.preserves_dtype = ["float64"]
+        return tags
+
     def fit(self, X: object, y: object = None) -> StructureFeaturizer:
-        self.n_features_in_ = 1
+        """Check that every row is a Structure or missing; no descriptor is computed."""
+        self._structures(X)
+        self.feature_names_out_ = np.asarray(FEATURE_NAMES, dtype=object)
         return self
 
     def citations(self) -> list[str]:
@@ -235,7 +251,9 @@ class StructureFeaturizer(TransformerMixin, BaseEstimator):
         return [BVSE_ADAMS_RAO, SOFTBV, BVLAIN, PYMATGEN, SHANNON]
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
-        return np.asarray(FEATURE_NAMES, dtype=object)
+        """:data:`FEATURE_NAMES` (the input has no feature names to map)."""
+        check_is_fitted(self)
+        return self.feature_names_out_.copy()
 
     @staticmethod
     def _rows(X: object) -> tuple[list[Any], list[str]]:
@@ -258,20 +276,32 @@ class StructureFeaturizer(TransformerMixin, BaseEstimator):
 
         return cache_dir() / "structure-descriptors" / f"{key}.json"
 
-    def descriptors(self, X: object) -> list[dict[str, Any] | None]:
-        """Per-row descriptor dicts (with ``error``); None for a missing structure."""
+    @classmethod
+    def _structures(cls, X: object) -> tuple[list[Any], list[str], list[int]]:
+        """Rows, their names and the indices of the rows with a structure; a row that
+        is neither a Structure nor missing raises ValueError naming it."""
         from pymatgen.core import Structure
 
-        structures, names = self._rows(X)
-        out: list[dict[str, Any] | None] = [None] * len(structures)
-        todo: list[int] = []
-        keys: dict[int, str] = {}
+        structures, names = cls._rows(X)
+        present = []
         for i, s in enumerate(structures):
             if s is None or (isinstance(s, float) and math.isnan(s)):
                 continue
             if not isinstance(s, Structure):
                 raise ValueError(f"{names[i]}: expected a pymatgen Structure, got "
                                  f"{type(s).__name__}")
+            present.append(i)
+        return structures, names, present
+
+    def descriptors(self, X: object) -> list[dict[str, Any] | None]:
+        """Per-row descriptor dicts (with ``error``); None for a missing structure.
+        Needs no ``fit`` (the raw per-structure computation behind ``transform``)."""
+        structures, names, present = self._structures(X)
+        out: list[dict[str, Any] | None] = [None] * len(structures)
+        todo: list[int] = []
+        keys: dict[int, str] = {}
+        for i in present:
+            s = structures[i]
             if self.cache:
                 keys[i] = structure_hash(s, self.settings)
                 path = self._cache_path(keys[i])
@@ -296,15 +326,24 @@ class StructureFeaturizer(TransformerMixin, BaseEstimator):
                     atomic_write_text(json.dumps(d, allow_nan=True), self._cache_path(keys[i]))
         return out
 
-    def transform(self, X: object) -> np.ndarray:
+    def errors(self, X: object) -> dict[str, str]:
+        """``{row name: reason}`` for the rows whose BVSE part failed (their BVSE
+        columns are NaN); row names are the ``id`` column or ``"row <i>"``. Reads the
+        cache (``cache=True``), so after ``transform`` this costs no recomputation."""
         rows = self.descriptors(X)
         _, names = self._rows(X)
-        self.errors_ = {names[i]: r["error"] for i, r in enumerate(rows)
-                        if r is not None and r.get("error")}
+        return {names[i]: r["error"] for i, r in enumerate(rows)
+                if r is not None and r.get("error")}
+
+    def transform(self, X: object) -> np.ndarray:
+        """The descriptors, one row per structure in :data:`FEATURE_NAMES` order (NaN
+        where undefined, all NaN for a missing structure)."""
+        check_is_fitted(self)
+        rows = self.descriptors(X)
         return np.array(
             [[math.nan if r is None else float(r[f]) for f in FEATURE_NAMES] for r in rows],
             dtype=float,
-        )
+        ).reshape(len(rows), len(FEATURE_NAMES))
 
 
 GEOMETRIC_FEATURE_NAMES: tuple[str, ...] = tuple(

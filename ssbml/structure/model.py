@@ -14,11 +14,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin, TransformerMixin, clone
+from sklearn.utils.validation import check_is_fitted
 
 from ssbml.features.concat import concat_feature_names, concat_features
 from ssbml.structure.descriptors import FEATURE_NAMES
 
 __all__ = ["StructureAwareModel", "WithDescriptors", "attach_descriptors", "has_structure"]
+
+
+def _table_input_tags(tags):
+    """Honest sklearn input tags of the structure-aware estimators: a DataFrame with a
+    ``composition`` column (formula strings) and the descriptor columns (NaN where a row
+    has no structure), not a numeric 2-D array, so sklearn's numeric-array checks do
+    not apply (``check_estimator`` skips them)."""
+    tags.input_tags.two_d_array = False
+    tags.input_tags.string = True
+    tags.input_tags.allow_nan = True
+    return tags
 
 
 def has_structure(X: pd.DataFrame) -> np.ndarray:
@@ -46,12 +58,20 @@ def attach_descriptors(df: pd.DataFrame, table: pd.DataFrame, *, by: str) -> pd.
 
 class WithDescriptors(TransformerMixin, BaseEstimator):
     """``base`` composition features followed by the structure descriptor columns of
-    the input DataFrame (NaN where a row has no structure; trees route NaN natively)."""
+    the input DataFrame (NaN where a row has no structure; trees route NaN natively).
+
+    ``base`` defaults to the ``"default+fractions"`` featurizer, ``columns`` to every
+    descriptor of :data:`FEATURE_NAMES`."""
 
     def __init__(self, base: TransformerMixin | None = None,
                  columns: tuple[str, ...] | None = None) -> None:
         self.base = base
         self.columns = columns
+
+    def __sklearn_tags__(self):
+        tags = _table_input_tags(super().__sklearn_tags__())
+        tags.transformer_tags.preserves_dtype = ["float64"]
+        return tags
 
     def _columns(self) -> list[str]:
         cols = list(self.columns) if self.columns is not None else list(FEATURE_NAMES)
@@ -80,11 +100,13 @@ class WithDescriptors(TransformerMixin, BaseEstimator):
         return self
 
     def transform(self, X: object) -> pd.DataFrame:
+        check_is_fitted(self)
         X = self._check(X)
         s = X[self._columns()].apply(pd.to_numeric, errors="coerce").astype(float)
         return concat_features(self.base_, X[["composition"]], s)
 
     def get_feature_names_out(self, input_features: object = None) -> np.ndarray:
+        check_is_fitted(self)
         return concat_feature_names(self.base_, self._columns())
 
 
@@ -95,6 +117,9 @@ class StructureAwareModel(RegressorMixin, BaseEstimator):
     def __init__(self, composition_model: Any, structure_model: Any) -> None:
         self.composition_model = composition_model
         self.structure_model = structure_model
+
+    def __sklearn_tags__(self):
+        return _table_input_tags(super().__sklearn_tags__())
 
     def fit(self, X: pd.DataFrame, y: Any, groups: Any = None) -> StructureAwareModel:
         X = X.reset_index(drop=True)
@@ -108,6 +133,7 @@ class StructureAwareModel(RegressorMixin, BaseEstimator):
         return np.where(has_structure(X), "structure", "composition")
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
+        check_is_fitted(self)
         X = X.reset_index(drop=True)
         pred = np.array(self.composition_model_.predict(X[["composition"]]), dtype=float)
         mask = has_structure(X)
