@@ -48,7 +48,7 @@ export MLFLOW_TRACKING_URI="sqlite:///$WORK/mlflow.db"
 import sys
 from pathlib import Path
 import ssbml
-from ssbml.models.store import default_models_dir
+from ssbml.ml.store import default_models_dir
 repo = Path(sys.argv[1]).resolve()
 where, models = Path(ssbml.__file__).resolve(), default_models_dir().resolve()
 assert repo not in where.parents, f"ssbml imported from the checkout: {where}"
