@@ -44,10 +44,7 @@ def main() -> None:
         p = spec.parent_structure_info
         cands, _ = build_candidates(spec)
         t = time.perf_counter()
-        states = {a["dopant"]: float(a["dopant_oxidation"])
-                  for a in cands.labels.attrs.get("sites", [])}
-        st = structure_columns(p, cands.labels, cands.fractions.formula_array().to_pylist(),
-                               model, extra_states=states)
+        st = structure_columns(p, cands, model)
         dt = time.perf_counter() - t
         comp = predict_chunk(cands.fractions, cands.labels, models, exact_stability=False)
         table = apply_structure_agreement(comp.merge(st, on="candidate_id"))

@@ -257,3 +257,39 @@ def test_bad_doping_requests_raise_clear_errors(parent, dopants, kwargs, message
     with pytest.raises(DopingError) as info:
         generate_doped(parent, dopants, **kwargs)
     assert message in str(info.value)
+
+
+def test_a_doped_parent_is_read_as_its_host_with_guests():
+    """Li6.25Al0.25La3Zr2O12: Al is a dopant already on the Li site. Ga (literature: Li
+    site of garnet) joins it there with Li vacancies instead of replacing Al, the
+    heuristic never puts a new dopant on the Al 'site', and the host's rules hold
+    (Li >= 4.9, total dopants <= 1.2 per formula unit with Al counted)."""
+    from ssbml.screening.candidates import match_host
+
+    host = match_host("Li6.25Al0.25La3Zr2O12")
+    assert host is not None and host.host == "Li7La3Zr2O12"
+    assert dict(host.guests) == {"Al": "Li"}
+    assert match_host("Li7La3Zr2O12") is None
+    assert match_host("Li3PS4") is None
+    # far from the host's stoichiometry: not read as a garnet
+    assert match_host("Li2La3Zr6Al0.2O12") is None
+    c = generate_doped("Li6.25Al0.25La3Zr2O12", ["Ga", "Ta"])
+    sites = {a["dopant"]: (a["site"], a["rule"]) for a in c.labels.attrs["sites"]}
+    assert sites == {"Ga": ("Li", "literature"), "Ta": ("Zr", "heuristic")}
+    amounts = c.fractions.amounts()
+    col = {el: j for j, el in enumerate(c.fractions.elements)}
+    assert np.allclose(amounts[:, col["Al"]], 0.25)
+    assert amounts[:, col["Li"]].min() >= 4.9 - 1e-9
+    assert c.labels.attrs["rules"]["solubility_cap"] == pytest.approx(0.95)
+    assert (amounts[:, col["Ga"]] + amounts[:, col["Ta"]] <= 0.95 + 1e-9).all()
+
+
+def test_a_ta_doped_garnet_counts_its_ta_on_the_zr_site():
+    """Li6.4La3Zr1.4Ta0.6O12 + Nb: Nb goes to the Zr site (not onto Ta) and the site cap
+    of half the (Zr + Ta) site counts the Ta already there: Nb <= 0.4 per formula unit."""
+    c = generate_doped("Li6.4La3Zr1.4Ta0.6O12", ["Nb"])
+    assert c.labels.attrs["sites"][0]["site"] == "Zr"
+    nb = c.fractions.amounts()[:, c.fractions.elements.index("Nb")]
+    assert nb.max() == pytest.approx(0.4)
+    capped = c.rejected[c.rejected["rule"] == "site_cap"]
+    assert len(capped) and capped["reason"].str.contains("already on it").all()

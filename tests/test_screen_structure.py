@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 from ssbml.cli import app
 from ssbml.composition import parse_formula
 from ssbml.data.structures import obelix_cif_text
+from ssbml.screening.candidates import Substitution
 from ssbml.screening.parent_structure import (
     apply_structure_agreement,
     candidate_structure,
@@ -50,7 +51,7 @@ def test_candidates_are_made_on_the_structure(cifs):
     picks = [i for i, d in enumerate(cands.labels["doping"]) if "Ta" in d and "Ga" in d][:3]
     picks += [0]
     for i in picks:
-        s = candidate_structure(p, cands.labels["doping"][i], cands.labels["li_per_formula"][i])
+        s = candidate_structure(p, cands.substitutions(i), cands.labels["li_per_formula"][i])
         got = s.composition.element_composition
         want = parse_formula(formulas[i]).element_composition
         for el in set(map(str, got)) | set(map(str, want)):
@@ -87,8 +88,7 @@ def test_agreeing_parent_ranks_on_the_conservative_bound(cifs):
     from ssbml.screening.parent_structure import structure_columns
     from ssbml.screening.predict import ScreeningModels, predict_chunk
 
-    st = structure_columns(spec.parent_structure_info, cands.labels,
-                           cands.fractions.formula_array().to_pylist(),
+    st = structure_columns(spec.parent_structure_info, cands,
                            load_model("conductivity-structure"))
     comp = predict_chunk(cands.fractions, cands.labels, ScreeningModels.load(),
                          exact_stability=False)
@@ -160,5 +160,59 @@ def test_li_interstitials_that_do_not_fit_are_said(cifs):
     p = load_parent_structure(cifs["wyu"])  # fully occupied Li sites
     from ssbml.screening.parent_structure import candidate_sites
 
-    _, reason = candidate_sites(p, "Y@Zr:0.5", 7.5)
+    _, reason = candidate_sites(p, [Substitution("Y", "Zr", 0.5)], 7.5)
     assert "do not fit" in reason
+
+
+def test_structured_substitutions_match_the_labels(cifs):
+    spec = ScreenSpec(parent_structure=str(cifs["72f"]), dopants=("Ta", "Ga", "Nb"))
+    cands, _ = build_candidates(spec)
+    for i, label in enumerate(cands.labels["doping"]):
+        text = "+".join(f"{d}@{s}:{x:g}" for d, s, x in cands.substitutions(i))
+        assert text == label
+    # the chunk reordering keeps rows and substitutions together
+    order = np.arange(len(cands))[::-1]
+    part = cands.take(order)
+    assert part.substitutions(0) == cands.substitutions(len(cands) - 1)
+
+
+def test_a_doped_parent_structure_keeps_its_dopant(cifs, tmp_path):
+    """72f is Al-doped cubic LLZO (Al shares the Li sites): Ga goes onto the Li site
+    next to Al with Li vacancies, it does not replace Al; Ta goes to Zr."""
+    from ssbml.screening.parent_structure import structure_guests
+
+    spec = ScreenSpec(parent_structure=str(cifs["72f"]), dopants=("Ta", "Ga"))
+    p = spec.parent_structure_info
+    assert structure_guests(p) == {"Al": "Li"}
+    cands, _ = build_candidates(spec)
+    sites = {a["dopant"]: a["site"] for a in cands.labels.attrs["sites"]}
+    assert sites == {"Ta": "Zr", "Ga": "Li"}
+    assert cands.labels.attrs["host"]["host"] == "Li7La3Zr2O12"
+    amounts = cands.fractions.amounts()
+    col = {el: j for j, el in enumerate(cands.fractions.elements)}
+    al0 = p.formula_unit["Al"]
+    assert np.allclose(amounts[:, col["Al"]], al0)  # Al is never replaced
+    li0 = p.formula_unit["Li"]
+    for i in range(len(cands)):
+        subs = {d: x for d, _, x in cands.substitutions(i)}
+        want = li0 - 3 * subs.get("Ga", 0.0) - subs.get("Ta", 0.0)
+        assert amounts[i, col["Li"]] == pytest.approx(want, abs=1e-9)
+    # the host's Li minimum and solubility cap (1.2 per formula unit, Al counted)
+    rules = cands.labels.attrs["rules"]
+    assert rules["min_li"] == pytest.approx(4.9)
+    assert rules["solubility_cap"] == pytest.approx(1.2 - al0)
+    r = _cli("--parent-structure", str(cifs["72f"]), "--dopants", "Ga", "--max-dopants", "1",
+             "--no-exact", "--out", str(tmp_path / "o"), "--top", "3")
+    assert r.exit_code == 0, r.output
+    assert "doped parent read as Li7La3Zr2O12" in " ".join(r.output.split())
+    assert "doped parent read as Li7La3Zr2O12" in (tmp_path / "o" / "report.html").read_text()
+
+
+def test_an_ordered_argyrodite_chloride_is_not_a_guest(cifs):
+    """Cl in Li6PS5Cl is a host anion (one per formula unit), not a dopant, even where
+    the CIF mixes it with S."""
+    from ssbml.screening.parent_structure import structure_guests
+
+    p = load_parent_structure(cifs["122"])
+    assert p.formula == "Li6PS5Cl"
+    assert structure_guests(p) == {}

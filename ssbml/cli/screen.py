@@ -319,6 +319,8 @@ def screen(
         for r in result.rejected.head(10).itertuples():
             err.print(f"  row {r.row}: {shorten(r.input)}: {r.reason}", highlight=False,
                       markup=False)
+    if result.doping_plan:
+        err.print(result.doping_plan, highlight=False, markup=False)
     rc = result.rejected_candidates
     if rc is not None and len(rc):
         counts = ", ".join(f"{n} {rule}" for rule, n in rc["rule"].value_counts().items())

@@ -35,6 +35,16 @@ for +1 dopants. A dopant may be an element of the parent (Cl in Li6PS5Cl gives t
 halide-rich argyrodites Li6-xPS5-xCl1+x); it keeps its parent oxidation state and
 goes to another site.
 
+**Doped parents.** A parent that already carries dopants (Li6.25Al0.25La3Zr2O12,
+Li6.4La3Zr1.4Ta0.6O12) is read as its host (:func:`match_host`: a parent of
+:data:`PARENT_RULES` whose elements are the parent's minus known dopants of that host,
+at the host's stoichiometry within 50 %) with *guests* on host sites (Al on Li, Ta on
+Zr); with a parent structure the guests come from the structure's shared sites
+instead. The host's literature sites and grids then apply, a new dopant never takes a
+guest's place (Ga goes to the Li site of Al-LLZO, not onto Al), the guests count
+towards the solubility cap and the site cap, and the Li minimum is 70 % of the host's
+Li (4.9 for every garnet).
+
 Candidates are produced as an :class:`~ssbml.composition.ElementFractions` matrix plus
 a small table of labels, in whole arrays (no per-candidate pymatgen objects).
 """
@@ -47,6 +57,7 @@ import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -66,9 +77,13 @@ __all__ = [
     "Candidates",
     "DopantSite",
     "DopingError",
+    "HostMatch",
     "ParentRules",
+    "Substitution",
     "assign_sites",
+    "doping_plan_text",
     "generate_doped",
+    "match_host",
     "parent_oxidation_states",
 ]
 
@@ -161,6 +176,37 @@ class DopingError(SsbmlError, ValueError):
     """A doping request that cannot produce charge-neutral candidates; says why."""
 
 
+class Substitution(NamedTuple):
+    """One dopant of one candidate: ``amount`` atoms per formula unit of ``dopant`` on
+    the site of ``site`` (the structured form of a label piece ``Ta@Zr:0.6``)."""
+
+    dopant: str
+    site: str
+    amount: float
+
+
+@dataclass(frozen=True)
+class HostMatch:
+    """A parent read as a known host with dopants (guests) already on its sites.
+
+    ``host`` is the host's reduced formula (a key of :data:`PARENT_RULES`, or None when
+    only the structure named the guests), ``factor`` the parent's formula units per
+    host formula unit, ``guests`` maps each guest element to the host element whose
+    site it sits on and ``source`` says how the guests were found."""
+
+    host: str | None
+    factor: float
+    guests: Mapping[str, str]
+    source: str
+
+    def guest_atoms_on(self, parent: Composition) -> dict[str, float]:
+        """Guest atoms per formula unit already on each host site."""
+        out: dict[str, float] = {}
+        for guest, site in self.guests.items():
+            out[site] = out.get(site, 0.0) + float(parent.element_composition[guest])
+        return out
+
+
 @dataclass(frozen=True)
 class DopantSite:
     """Where a dopant goes: element, its oxidation state, the site element it replaces
@@ -239,22 +285,81 @@ def _dopant_states(dopant: str) -> list[int]:
     return [int(s) for s in states if s > 0]
 
 
+def _known_dopants(host: str) -> set[str]:
+    """Elements the literature dopes into ``host`` (its sites and grids)."""
+    return set(LITERATURE_SITES.get(host, {})) | set(PARENT_RULES[host].amounts)
+
+
+def match_host(
+    parent: Composition | str, guests: Mapping[str, str] | None = None
+) -> HostMatch | None:
+    """Read a doped parent as a host of :data:`PARENT_RULES` with guests on its sites.
+
+    Without ``guests`` (a composition parent) the parent's elements must be a host's
+    plus known dopants of that host (Al, Ga, Ta, ... for Li7La3Zr2O12), each host
+    element within 50 % of the host's stoichiometry; a guest sits on its literature
+    site, else on the site the heuristic gives it in the host. With ``guests`` (from a
+    parent structure: element -> host element whose sites it shares) the host is the
+    one with the parent's elements minus the guests, if any. None when the parent is a
+    host itself or nothing matches (and no guests were given).
+    """
+    comp = parse_formula(parent) if isinstance(parent, str) else parent
+    amounts = {el.symbol: float(v) for el, v in comp.element_composition.items()}
+    if not guests and comp.reduced_formula in PARENT_RULES:
+        return None
+    for host in PARENT_RULES:
+        h = parse_formula(host).element_composition
+        host_els = {el.symbol for el in h}
+        extra = set(amounts) - host_els
+        if not host_els <= set(amounts):
+            continue
+        if guests:
+            if extra != set(guests):
+                continue
+        elif not extra or not extra <= _known_dopants(host):
+            continue
+        anchor = max(host_els - {"Li"}, key=lambda e: h[e])
+        factor = amounts[anchor] / float(h[anchor])
+        if not all(0.5 <= amounts[e] / (factor * float(h[e])) <= 1.5 for e in host_els):
+            continue
+        if guests:
+            return HostMatch(host, factor, dict(guests), "the parent structure's shared sites")
+        where = {
+            g: LITERATURE_SITES.get(host, {}).get(g) or assign_sites(host, [g])[0].site
+            for g in sorted(extra)
+        }
+        return HostMatch(host, factor, where, f"composition: {host} with known dopants")
+    if guests:
+        return HostMatch(None, 1.0, dict(guests), "the parent structure's shared sites")
+    return None
+
+
 def assign_sites(
     parent: Composition | str,
     dopants: Sequence[str],
     sites: Mapping[str, str] | None = None,
+    *,
+    host: HostMatch | None = None,
 ) -> list[DopantSite]:
     """Choose the site (and oxidation state) of every dopant in ``parent``.
 
     A dopant that is already an element of the parent keeps its parent oxidation state
-    and goes to another site. Raises :class:`DopingError` for an unknown dopant, Li as a
-    dopant, a dopant on its own site, a site not in the parent, or a dopant with no
-    oxidation state of the site's sign.
+    and goes to another site. For a doped parent (``host``, by default
+    :func:`match_host` of the parent) the host's literature sites apply and no new
+    dopant takes the place of a guest (unless the user names that site). Raises
+    :class:`DopingError` for an unknown dopant, Li as a dopant, a dopant on its own
+    site, a site not in the parent, or a dopant with no oxidation state of the site's
+    sign.
     """
     comp = parse_formula(parent) if isinstance(parent, str) else parent
     oxi = parent_oxidation_states(comp)
     reduced = comp.reduced_formula
-    literature = LITERATURE_SITES.get(reduced, {})
+    if host is None:
+        host = match_host(comp)
+    guests = dict(host.guests) if host is not None else {}
+    literature = LITERATURE_SITES.get(reduced) or (
+        LITERATURE_SITES.get(host.host, {}) if host is not None and host.host else {}
+    )
     sites = dict(sites or {})
     out = []
     for dopant in dopants:
@@ -286,7 +391,11 @@ def assign_sites(
         else:
             rule = "heuristic"
             choices = [
-                s for s in oxi if s != dopant and (s != "Li" or any(q == 1 for q in states))
+                s
+                for s in oxi
+                if s != dopant
+                and s not in guests
+                and (s != "Li" or any(q == 1 for q in states))
             ]
         best: tuple[float, DopantSite] | None = None
         for site in choices:
@@ -312,6 +421,28 @@ def assign_sites(
 
 
 
+def doping_plan_text(attrs: Mapping[str, object]) -> str:
+    """One line: where each dopant goes and why, and how a doped parent was read
+    (from the ``attrs`` of :attr:`Candidates.labels`); '' when there are no sites."""
+    sites = attrs.get("sites") or []
+    if not sites:
+        return ""
+    why = {"user": "your choice", "literature": "literature",
+           "heuristic": "oxidation state and Shannon radius"}
+    text = "dopant sites: " + ", ".join(
+        f"{a['dopant']}{a['dopant_oxidation']:+d} on {a['site']} ({why.get(a['rule'], a['rule'])})"
+        for a in sites)
+    host = attrs.get("host")
+    if host:
+        amounts = host.get("guest_amounts") or {}
+        guests = ", ".join(f"{g}{amounts.get(g, 0):g} on {site}"
+                           for g, site in host["guests"].items())
+        name = host["host"] or "the parent"
+        text += (f"; doped parent read as {name} with {guests} per formula unit already "
+                 f"(from {host['source']}); new dopants do not replace them")
+    return text
+
+
 def _empty_rejected() -> pd.DataFrame:
     return pd.DataFrame({c: pd.Series(dtype=object) for c in REJECTED_COLUMNS})
 
@@ -321,6 +452,7 @@ class _Limits:
     min_li: float
     max_site_fraction: float
     solubility_cap: float | None
+    guest_atoms: Mapping[str, float] = field(default_factory=dict)  # already on each site
 
 
 def _apply(
@@ -359,9 +491,11 @@ def _checks(
     out.append(("min_li", (li > 1e-9) & (li < limits.min_li - 1e-9), li,
                 "Li ", f" per formula unit below the minimum {limits.min_li:g}"))
     for s, used in site_used.items():
-        n = base[col[s]]
-        over = (used <= n + 1e-9) & (used > limits.max_site_fraction * n + 1e-9)
-        out.append(("site_cap", over, used / n, "replaces ",
+        n, g = base[col[s]], limits.guest_atoms.get(s, 0.0)
+        share = (used + g) / (n + g)
+        over = (used <= n + 1e-9) & (share > limits.max_site_fraction + 1e-9)
+        before = "with the dopants already on it replaces " if g else "replaces "
+        out.append(("site_cap", over, share, before,
                     f" of site {s}, above the cap {limits.max_site_fraction:g}"))
     if limits.solubility_cap is not None:
         cap = limits.solubility_cap
@@ -427,9 +561,22 @@ class Candidates:
     fractions: ElementFractions
     labels: pd.DataFrame
     rejected_blocks: tuple[_RejectedBlock, ...] = ()
+    dopant_amounts: np.ndarray | None = None  # (n, len(dopant_sites)) atoms per formula unit
+    dopant_sites: tuple[DopantSite, ...] = ()
 
     def __len__(self) -> int:
         return len(self.fractions)
+
+    def substitutions(self, row: int) -> list[Substitution]:
+        """The dopants of candidate ``row`` (position, not id) in structured form; [] for
+        the parent itself and for candidates read from a file."""
+        if self.dopant_amounts is None:
+            return []
+        return [
+            Substitution(a.dopant, a.site, float(x))
+            for a, x in zip(self.dopant_sites, self.dopant_amounts[row], strict=True)
+            if x > 0
+        ]
 
     @property
     def n_rejected(self) -> int:
@@ -452,6 +599,8 @@ class Candidates:
             self.fractions.take(rows),
             self.labels.iloc[rows].reset_index(drop=True),
             self.rejected_blocks,
+            None if self.dopant_amounts is None else self.dopant_amounts[rows],
+            self.dopant_sites,
         )
 
     @classmethod
@@ -473,7 +622,19 @@ class Candidates:
         )
         labels = pd.concat([p.labels for p in parts], ignore_index=True)
         labels["candidate_id"] = np.arange(len(labels), dtype=np.int64)
-        return cls(ef, labels, tuple(b for p in parts for b in p.rejected_blocks))
+        sites: list[DopantSite] = []
+        for p in parts:
+            sites += [a for a in p.dopant_sites if a not in sites]
+        amounts = None
+        if all(p.dopant_amounts is not None for p in parts):
+            amounts = np.zeros((len(labels), len(sites)))
+            start = 0
+            for p in parts:
+                cols = [sites.index(a) for a in p.dopant_sites]
+                amounts[start : start + len(p), cols] = p.dopant_amounts
+                start += len(p)
+        return cls(ef, labels, tuple(b for p in parts for b in p.rejected_blocks), amounts,
+                   tuple(sites))
 
 
 def _grid(values: Sequence[float], what: str) -> np.ndarray:
@@ -537,6 +698,7 @@ def generate_doped(
     min_li_fraction: float | None = None,
     max_site_fraction: float | None = None,
     solubility_cap: float | None = None,
+    guests: Mapping[str, str] | None = None,
 ) -> Candidates:
     """All single and (up to ``max_dopants``) co-doped variants of ``parent``.
 
@@ -547,8 +709,10 @@ def generate_doped(
     rule (see the module docstring) go to ``Candidates.rejected`` with their reasons:
     ``min_li`` Li atoms per formula unit (default ``min_li_fraction`` x the parent's Li,
     0.7), ``max_site_fraction`` of any one site (0.5) and ``solubility_cap`` total dopant
-    atoms per formula unit (per parent; none by default). Raises :class:`DopingError`
-    for a bad option or when no candidate at all can be made.
+    atoms per formula unit (per parent; none by default). A doped parent is read as its
+    host with guests (:func:`match_host`; ``guests``, element -> host site element,
+    as a parent structure gives them). Raises :class:`DopingError` for a bad option or
+    when no candidate at all can be made.
     """
     try:
         comp = parse_formula(parent) if isinstance(parent, str) else parent
@@ -577,22 +741,31 @@ def generate_doped(
             f"amounts given for {', '.join(unknown)}, which is not among the dopants "
             f"{', '.join(dopants)}"
         )
-    assigned = assign_sites(comp, dopants, sites)
+    host = match_host(comp, guests)
+    assigned = assign_sites(comp, dopants, sites, host=host)
 
     reduced, factor = comp.get_reduced_formula_and_factor()
-    rules = PARENT_RULES.get(reduced, ParentRules())
+    rules = PARENT_RULES.get(reduced)
+    host_li = float(comp.element_composition["Li"])
+    guest_atoms: dict[str, float] = {}
+    if host is not None:
+        guest_atoms = host.guest_atoms_on(comp)
+        if rules is None and host.host is not None:
+            rules, factor = PARENT_RULES[host.host], host.factor
+            host_li = float(parse_formula(host.host).element_composition["Li"]) * factor
+    rules = rules or ParentRules()
     _check_limit(min_li, "min_li (Li atoms per formula unit)")
     _check_limit(min_li_fraction, "min_li_fraction (of the parent's Li)")
     _check_limit(max_site_fraction, "max_site_fraction (of a site)", upper=1.0)
     _check_limit(solubility_cap, "solubility_cap (dopant atoms per formula unit)")
-    parent_li = float(comp.element_composition["Li"])
     if min_li is None:
         fraction = rules.min_li_fraction if min_li_fraction is None else float(min_li_fraction)
-        min_li = fraction * parent_li
+        min_li = fraction * host_li
     if max_site_fraction is None:
         max_site_fraction = rules.max_site_fraction
     if solubility_cap is None and rules.solubility_cap is not None:
-        solubility_cap = rules.solubility_cap * factor
+        # the guests already in a doped parent use part of the host's cap
+        solubility_cap = max(0.0, rules.solubility_cap * factor - sum(guest_atoms.values()))
 
     parent_els = [el.symbol for el in comp.element_composition]
     # each new dopant is written right after the element whose site it takes
@@ -631,12 +804,14 @@ def generate_doped(
             )
         grids[a.dopant] = grid
 
-    limits = _Limits(float(min_li), float(max_site_fraction), solubility_cap)
-    blocks, labels = [], []
+    limits = _Limits(float(min_li), float(max_site_fraction), solubility_cap, guest_atoms)
+    blocks, labels, subs = [], [], []
     rejected: list[_RejectedBlock] = []
+    where = {a.dopant: j for j, a in enumerate(assigned)}
     if include_parent:
         blocks.append(base[None, :])
         labels.append(np.array([""], dtype=object))
+        subs.append(np.zeros((1, len(assigned))))
     for k in range(1, max(1, max_dopants) + 1):
         for combo in itertools.combinations(assigned, k):
             mesh = np.meshgrid(*[grids[a.dopant] for a in combo], indexing="ij")
@@ -653,6 +828,9 @@ def generate_doped(
             if len(x):
                 blocks.append(np.clip(rows, 0, None))
                 labels.append(_doping_text(combo, x))
+                block_subs = np.zeros((len(x), len(assigned)))
+                block_subs[:, [where[a.dopant] for a in combo]] = x
+                subs.append(block_subs)
     n_made = sum(len(b) for b in blocks) - (1 if include_parent else 0)
     if n_made == 0:
         counts: dict[str, int] = {}
@@ -683,4 +861,9 @@ def generate_doped(
         "amounts": {d: g.tolist() for d, g in grids.items()},
         "source": rules.source,
     }
-    return Candidates(ef, label_df, tuple(rejected))
+    label_df.attrs["host"] = None if host is None else {
+        "host": host.host, "guests": dict(host.guests), "source": host.source,
+        "guest_atoms_per_formula": guest_atoms,
+        "guest_amounts": {g: float(comp.element_composition[g]) for g in host.guests},
+    }
+    return Candidates(ef, label_df, tuple(rejected), np.concatenate(subs), tuple(assigned))

@@ -39,7 +39,7 @@ from __future__ import annotations
 
 import hashlib
 import math
-import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import reduce
 from pathlib import Path
@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 
 from ssbml.data.structures import StructureLoadError, parse_structure
+from ssbml.screening.candidates import Candidates, Substitution
 
 __all__ = [
     "ParentStructure",
@@ -56,7 +57,9 @@ __all__ = [
     "candidate_sites",
     "candidate_structure",
     "load_parent_structure",
+    "parent_states",
     "structure_columns",
+    "structure_guests",
 ]
 
 STRUCTURE_MODEL = "conductivity-structure"
@@ -114,31 +117,50 @@ def load_parent_structure(path: str | Path) -> ParentStructure:
                            _formula_text(fu), z, str(symbol), int(number))
 
 
-_PIECE = re.compile(r"^([A-Z][a-z]?)@([A-Z][a-z]?):([0-9.eE+-]+)$")
+def structure_guests(parent: ParentStructure) -> dict[str, str]:
+    """Dopants already in the parent, read from its sites: a cation other than Li with
+    less than one atom per formula unit whose every site is shared with one host
+    element holding at least twice its occupancy there (Al on the Li sites of Al-LLZO,
+    Al on the Ti site of LATP) -> that host element. A new dopant then goes to the
+    host's site, not onto the guest."""
+    from ssbml.structure.descriptors import site_species
 
-
-def _pieces(doping: str) -> list[tuple[str, str, float]]:
-    out = []
-    for piece in filter(None, str(doping).split("+")):
-        m = _PIECE.match(piece)
-        if m is None:
-            raise ValueError(f"cannot read doping label {doping!r}")
-        out.append((m.group(1), m.group(2), float(m.group(3))))
+    sites = site_species(parent.structure)
+    fu = parent.formula_unit
+    states = parent_states(parent)
+    out: dict[str, str] = {}
+    for el, amount in fu.items():
+        if el == "Li" or amount >= 1.0 - 1e-9 or states.get(el, 0.0) <= 0:
+            continue
+        holding = [site for site in sites if el in site]
+        hosts = set.intersection(*(set(site) - {el} for site in holding))
+        own = sum(site[el] for site in holding)
+        best = max(hosts, key=lambda h: sum(site[h] for site in holding), default=None)
+        if best is not None and sum(site[best] for site in holding) >= 2 * own:
+            out[el] = best
     return out
 
 
-def candidate_sites(parent: ParentStructure, doping: str, li_new: float,
-                    sites: list[dict[str, float]] | None = None,
+def parent_states(parent: ParentStructure) -> dict[str, float]:
+    """Oxidation states of the parent's elements from its formula unit."""
+    from ssbml.structure.descriptors import composition_states
+
+    return composition_states(parent.formula_unit)
+
+
+def candidate_sites(parent: ParentStructure, substitutions: Sequence[Substitution],
+                    li_new: float, sites: list[dict[str, float]] | None = None,
                     ) -> tuple[list[dict[str, float]], str]:
-    """Site occupancies of one candidate on the parent (see the module docstring) and
-    '' or the reason it does not fit on the structure."""
+    """Site occupancies of one candidate (its ``substitutions``, atoms per formula unit,
+    and its Li per formula unit) on the parent (see the module docstring) and '' or
+    the reason it does not fit on the structure."""
     from ssbml.structure.descriptors import site_species
 
     base = sites if sites is not None else site_species(parent.structure)
     fu = parent.formula_unit
     removed: dict[str, float] = {}
     added: list[tuple[str, str, float]] = []
-    for dopant, site, x in _pieces(doping):
+    for dopant, site, x in substitutions:
         removed[site] = removed.get(site, 0.0) + x
         added.append((dopant, site, x))
     li_par = fu["Li"]
@@ -171,11 +193,12 @@ def candidate_sites(parent: ParentStructure, doping: str, li_new: float,
     return out, ""
 
 
-def candidate_structure(parent: ParentStructure, doping: str, li_new: float) -> Any:
+def candidate_structure(parent: ParentStructure, substitutions: Sequence[Substitution],
+                        li_new: float) -> Any:
     """The candidate as a disordered pymatgen Structure on the parent's lattice."""
     from pymatgen.core import Structure
 
-    occ, reason = candidate_sites(parent, doping, li_new)
+    occ, reason = candidate_sites(parent, substitutions, li_new)
     if reason:
         raise ValueError(reason)
     s = parent.structure
@@ -183,8 +206,7 @@ def candidate_structure(parent: ParentStructure, doping: str, li_new: float) -> 
                      s.frac_coords)
 
 
-def structure_columns(parent: ParentStructure, labels: pd.DataFrame, compositions: Any,
-                      model: Any, *, extra_states: dict[str, float] | None = None,
+def structure_columns(parent: ParentStructure, cands: Candidates, model: Any, *,
                       alpha: float = 0.1) -> pd.DataFrame:
     """One row per candidate (``candidate_id``): geometric descriptors on the parent,
     the structure model's domain and ``log10_sigma_structure`` with its interval
@@ -196,13 +218,16 @@ def structure_columns(parent: ParentStructure, labels: pd.DataFrame, composition
         site_species,
     )
 
+    labels = cands.labels
+    compositions = cands.fractions.formula_array().to_pylist()
     base = site_species(parent.structure)
     li = li_sublattice(parent.structure)
-    states = {**composition_states(parent.formula_unit), **(extra_states or {})}
+    states = {**composition_states(parent.formula_unit),
+              **{a.dopant: float(a.dopant_oxidation) for a in cands.dopant_sites}}
     volume = parent.structure.volume
     rows, notes = [], []
-    for doping, li_new in zip(labels["doping"], labels["li_per_formula"], strict=True):
-        occ, reason = candidate_sites(parent, doping, float(li_new), base)
+    for i, li_new in enumerate(labels["li_per_formula"]):
+        occ, reason = candidate_sites(parent, cands.substitutions(i), float(li_new), base)
         notes.append(reason)
         rows.append(geometric_descriptors(volume, occ, states, li) if not reason
                     else dict.fromkeys(model.columns, math.nan))

@@ -592,6 +592,9 @@ def write_report(
             f"{int((~table['in_domain']).sum()):,} candidates lie outside the "
             "applicability domain of the conductivity model (extrapolations)"
         )
+    plan = getattr(result, "doping_plan", "")
+    if plan:
+        summary.insert(0, plan)
     info = spec.as_dict().get("parent_structure_info") if spec is not None else None
     if info:
         summary.insert(0, (

@@ -128,6 +128,7 @@ class ScreenResult:
     seconds: float
     run_id: str | None = None
     rejected_candidates: pd.DataFrame | None = None
+    doping_plan: str = ""  # where each dopant went and why (doping_plan_text)
 
 
 def read_candidate_file(path: str | Path) -> tuple[Candidates, pd.DataFrame]:
@@ -193,10 +194,14 @@ def build_candidates(spec: ScreenSpec) -> tuple[Candidates, pd.DataFrame]:
     if spec.input_file is not None:
         return read_candidate_file(spec.input_file)
     parent: Any = spec.parent
+    guests = None
     if spec.parent_structure is not None:
         from pymatgen.core import Composition
 
+        from ssbml.screening.parent_structure import structure_guests
+
         parent = Composition(spec.parent_structure_info.formula_unit)
+        guests = structure_guests(spec.parent_structure_info)
     cands = generate_doped(
         parent,
         spec.dopants,
@@ -209,6 +214,7 @@ def build_candidates(spec: ScreenSpec) -> tuple[Candidates, pd.DataFrame]:
         min_li_fraction=spec.min_li_fraction,
         max_site_fraction=spec.max_site_fraction,
         solubility_cap=spec.solubility_cap,
+        guests=guests,
     )
     return cands, pd.DataFrame(columns=["row", "input", "reason", "field"])
 
@@ -320,11 +326,7 @@ def _structure_table(cands: Candidates, spec: ScreenSpec, models_dir: Any) -> pd
     from ssbml.screening.parent_structure import STRUCTURE_MODEL, structure_columns
 
     model = load_model(STRUCTURE_MODEL, None if models_dir is None else Path(models_dir))
-    states = {a["dopant"]: float(a["dopant_oxidation"])
-              for a in cands.labels.attrs.get("sites", [])}
-    return structure_columns(
-        spec.parent_structure_info, cands.labels, cands.fractions.formula_array().to_pylist(),
-        model, extra_states=states, alpha=spec.alpha)
+    return structure_columns(spec.parent_structure_info, cands, model, alpha=spec.alpha)
 
 
 def default_output_dir(spec: ScreenSpec, models_dir: str | Path | None = None) -> Path:
@@ -387,6 +389,9 @@ def screen_candidates(
     # the same cache key as the chunks run in this process (see _chunk_args): loaded once
     models = _cached_models(None if models_dir is None else str(models_dir),
                             spec.temperature_K is not None)
+    from ssbml.screening.candidates import doping_plan_text
+
+    doping_plan = doping_plan_text(cands.labels.attrs)
     cands = _by_chemical_system(cands)
     n_chunks = max(1, -(-len(cands) // spec.chunk_size))
     fingerprint_spec = {
@@ -445,6 +450,7 @@ def screen_candidates(
     seconds = time.perf_counter() - start
     result = ScreenResult(table, rejected, out_dir, n_chunks, seconds)
     result.rejected_candidates = rejected_candidates
+    result.doping_plan = doping_plan
     write = None
     if report:
         from ssbml.screening.report import write_report
