@@ -216,3 +216,27 @@ def test_an_ordered_argyrodite_chloride_is_not_a_guest(cifs):
     p = load_parent_structure(cifs["122"])
     assert p.formula == "Li6PS5Cl"
     assert structure_guests(p) == {}
+
+
+def test_the_parent_bvse_is_in_the_screen_and_the_report(cifs, tmp_path):
+    """One BVSE run on the parent: barriers in the printed line, the report and the
+    result; a parent whose BVSE cannot run says why instead of failing the screen."""
+    from ssbml.screening.parent_structure import (
+        parent_migration,
+        parent_migration_text,
+    )
+
+    m = parent_migration(load_parent_structure(cifs["122"]))
+    assert set(m["barriers_eV"]) == {"1D", "2D", "3D"}
+    b3 = m["barriers_eV"]["3D"]
+    assert b3 is not None and 0.05 < b3 < 1.5
+    assert "1D" in parent_migration_text(m) and "122.cif" in parent_migration_text(m)
+    r = _cli("--parent-structure", str(cifs["122"]), "--dopants", "Br", "--max-dopants", "1",
+             "--no-exact", "--out", str(tmp_path / "o"), "--top", "3")
+    assert r.exit_code == 0, r.output
+    flat = " ".join(r.output.split())
+    assert "BVSE Li+ migration barriers of the parent 122.cif" in flat
+    assert f"3D {b3:.2f}" in flat
+    assert "BVSE Li+ migration barriers" in (tmp_path / "o" / "report.html").read_text()
+    failed = {"error": "no Li+ BVSE parameters for H-", "source": "x.cif"}
+    assert "not computed (no Li+ BVSE parameters for H-)" in parent_migration_text(failed)

@@ -189,7 +189,14 @@ def test_dask_local_cluster_gives_the_same_result(models_dir, tmp_path):
             scheduler=cluster.scheduler_address,
             report=False,
         )
-    pd.testing.assert_frame_equal(local.table, remote.table)
+    # the neighbours are found by a float32 matrix product whose BLAS blocking depends
+    # on the process (threads); their distances are exact float64, so they agree to
+    # rounding unless a near-tie picks another neighbour
+    near = ["domain_distance"]
+    pd.testing.assert_frame_equal(local.table.drop(columns=near),
+                                  remote.table.drop(columns=near))
+    np.testing.assert_allclose(local.table[near].to_numpy(float),
+                               remote.table[near].to_numpy(float), rtol=1e-5, atol=1e-6)
 
 
 def test_screening_run_is_tracked(models_dir, tmp_path, mlflow_uri):

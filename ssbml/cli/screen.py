@@ -321,6 +321,11 @@ def screen(
                       markup=False)
     if result.doping_plan:
         err.print(result.doping_plan, highlight=False, markup=False)
+    if result.parent_migration:
+        from ssbml.screening.parent_structure import parent_migration_text
+
+        err.print(parent_migration_text(result.parent_migration), highlight=False,
+                  markup=False)
     rc = result.rejected_candidates
     if rc is not None and len(rc):
         counts = ", ".join(f"{n} {rule}" for rule, n in rc["rule"].value_counts().items())

@@ -57,6 +57,8 @@ __all__ = [
     "candidate_sites",
     "candidate_structure",
     "load_parent_structure",
+    "parent_migration",
+    "parent_migration_text",
     "parent_states",
     "structure_columns",
     "structure_guests",
@@ -115,6 +117,53 @@ def load_parent_structure(path: str | Path) -> ParentStructure:
     fu = {el.symbol: float(comp[el]) / z for el in comp}
     return ParentStructure(structure, name, hashlib.sha256(data).hexdigest(),
                            _formula_text(fu), z, str(symbol), int(number))
+
+
+PARENT_BVSE_SETTINGS: dict[str, Any] = {"max_grid_points": 25_000}
+"""BVSE of the parent in a screen: the descriptor grid (<= 25,000 points, 0.2-0.44 A;
+barriers within about 0.06 eV of the 120,000-point grid of ``ssbml migration``)."""
+
+
+def parent_migration(parent: ParentStructure) -> dict[str, Any]:
+    """The parent's own BVSE Li+ migration (one bvlain run): ``barriers_eV`` (1D, 2D,
+    3D; None above the 5 eV cut-off), ``percolation_radius_A``, ``structure_model``,
+    ``oxidation_method``, ``seconds``, ``notes``; or ``{"error": reason}`` (no Li+
+    parameters for an ion, no assignable valences, ...). Candidates get no BVSE."""
+    from ssbml.structure.bvse import migration_report
+
+    try:
+        r = migration_report(parent.structure, parent.source, settings=PARENT_BVSE_SETTINGS)
+    except Exception as err:  # noqa: BLE001 - a failed BVSE is reported, never fatal
+        return {"error": " ".join(str(err).split()), "source": parent.source}
+    return {"barriers_eV": dict(r.barriers_eV),
+            "percolation_radius_A": {k: float(v) for k, v in r.percolation_radius_A.items()},
+            "structure_model": r.structure_model, "oxidation_method": r.oxidation_method,
+            "seconds": round(float(r.seconds), 2), "notes": list(r.notes),
+            "source": parent.source,
+            "max_grid_points": PARENT_BVSE_SETTINGS["max_grid_points"]}
+
+
+def parent_migration_text(m: dict[str, Any] | None) -> str:
+    """One line for the screen output and the report; '' without a result."""
+    if not m:
+        return ""
+    source = m.get("source", "structure")
+    if "error" in m:
+        return f"BVSE of the parent {source}: not computed ({m['error']})"
+    b = m["barriers_eV"]
+    barriers = ", ".join(f"{d} {'> 5' if b[d] is None else f'{b[d]:.2f}'}" for d in b)
+    r3 = m["percolation_radius_A"].get("3D", math.nan)
+    text = (f"BVSE Li+ migration barriers of the parent {source} (eV, bvlain, "
+            f"{m['structure_model']}, oxidation states {m['oxidation_method']}): {barriers}; "
+            f"3D percolation radius {r3:.2f} A; {m['seconds']:g} s (candidates: geometric "
+            "descriptors only). A BVSE barrier is the energy landscape of one Li+ in a "
+            "static framework, not a measured activation energy")
+    low = min((v for v in b.values() if v is not None), default=None)
+    if low is None or low > 1.0:
+        text += ("; above 1 eV in every dimension, which would mean a poor conductor: on "
+                 "a disordered or noise-randomized CIF (split or averaged Li sites, such "
+                 "as the OBELiX CIFs) this is more likely the CIF than the material")
+    return text
 
 
 def structure_guests(parent: ParentStructure) -> dict[str, str]:

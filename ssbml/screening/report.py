@@ -595,6 +595,11 @@ def write_report(
     plan = getattr(result, "doping_plan", "")
     if plan:
         summary.insert(0, plan)
+    from ssbml.screening.parent_structure import parent_migration_text
+
+    bvse = parent_migration_text(getattr(result, "parent_migration", None))
+    if bvse:
+        summary.insert(0, bvse)
     info = spec.as_dict().get("parent_structure_info") if spec is not None else None
     if info:
         summary.insert(0, (

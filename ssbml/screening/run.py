@@ -129,6 +129,7 @@ class ScreenResult:
     run_id: str | None = None
     rejected_candidates: pd.DataFrame | None = None
     doping_plan: str = ""  # where each dopant went and why (doping_plan_text)
+    parent_migration: dict | None = None  # BVSE of a parent structure (parent_migration)
 
 
 def read_candidate_file(path: str | Path) -> tuple[Candidates, pd.DataFrame]:
@@ -317,6 +318,10 @@ def screen(spec: ScreenSpec, out_dir: str | Path, **options: Any) -> ScreenResul
     if spec.parent_structure is not None:
         options.setdefault("structure_table", _structure_table(cands, spec,
                                                                options.get("models_dir")))
+        if "parent_migration" not in options:
+            from ssbml.screening.parent_structure import parent_migration
+
+            options["parent_migration"] = parent_migration(spec.parent_structure_info)
     return screen_candidates(cands, out_dir, spec=spec, rejected=rejected, **options)
 
 
@@ -375,6 +380,7 @@ def screen_candidates(
     top: int = 20,
     report: bool = True,
     structure_table: pd.DataFrame | None = None,
+    parent_migration: dict | None = None,
 ) -> ScreenResult:
     """Screen already generated candidates; ``spec`` supplies the temperature, interval
     level and chunk size and, with the models' hashes, the run's fingerprint.
@@ -451,6 +457,7 @@ def screen_candidates(
     result = ScreenResult(table, rejected, out_dir, n_chunks, seconds)
     result.rejected_candidates = rejected_candidates
     result.doping_plan = doping_plan
+    result.parent_migration = parent_migration
     write = None
     if report:
         from ssbml.screening.report import write_report
@@ -581,6 +588,12 @@ def _track(
             mlflow.set_tags({f"model_sha256.{STRUCTURE_MODEL}": entry.get("sha256", ""),
                              "parent_structure": info.source,
                              "parent_structure_sha256": info.sha256})
+            m = result.parent_migration or {}
+            if "error" in m:
+                mlflow.set_tag("parent_bvse_error", m["error"][:500])
+            for d, v in (m.get("barriers_eV") or {}).items():
+                if v is not None:
+                    mlflow.log_metric(f"parent_bvse_barrier_{d}_eV", float(v))
         from ssbml.tracking.registry import log_screening_inputs
 
         log_screening_inputs(result, spec, None if models_dir is None else Path(models_dir))

@@ -558,20 +558,30 @@ def _knn_distance(
     """Mean Euclidean distance of every row of ``Z`` to its ``k`` nearest rows of
     ``train_Z``, divided by sqrt(n_features); computed in row chunks (bounded memory).
     With ``return_nearest`` also the index (into ``train_Z``) of each row's nearest
-    training row."""
+    training row.
+
+    The neighbours are found with a float32 matrix product (fast, but its rounding
+    depends on the BLAS blocking, i.e. on threads and chunk); their distances are then
+    recomputed exactly in float64, so the result does not depend on the process."""
     train_Z = np.asarray(train_Z, dtype=np.float32)
     Z = np.asarray(Z, dtype=np.float32)
     k = max(1, min(k, len(train_Z)))
+    # a few spare candidates absorb float32 near-ties at the k-th neighbour
+    m = min(len(train_Z), k + 3)
     t2 = np.einsum("ij,ij->i", train_Z, train_Z, dtype=np.float64)
+    train64 = train_Z.astype(np.float64)
     out = np.empty(len(Z))
     nearest = np.empty(len(Z), dtype=np.int64)
     for start in range(0, len(Z), chunk):
         part = Z[start : start + chunk]
         p2 = np.einsum("ij,ij->i", part, part, dtype=np.float64)
         d2 = p2[:, None] + t2[None, :] - 2.0 * (part @ train_Z.T).astype(np.float64)
+        cand = np.argpartition(d2, m - 1, axis=1)[:, :m]
+        diff = train64[cand] - part.astype(np.float64)[:, None, :]
+        exact = np.sqrt(np.einsum("ijk,ijk->ij", diff, diff))
+        order = np.argsort(exact, axis=1, kind="stable")
         if return_nearest:
-            nearest[start : start + chunk] = np.argmin(d2, axis=1)
-        d2 = np.partition(np.clip(d2, 0.0, None), k - 1, axis=1)[:, :k]
-        out[start : start + chunk] = np.sqrt(d2).mean(axis=1)
+            nearest[start : start + chunk] = np.take_along_axis(cand, order[:, :1], 1)[:, 0]
+        out[start : start + chunk] = np.take_along_axis(exact, order[:, :k], 1).mean(axis=1)
     out /= np.sqrt(max(train_Z.shape[1], 1))
     return (out, nearest) if return_nearest else out
