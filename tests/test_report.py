@@ -42,6 +42,21 @@ def test_top_table_is_readable(shipped_screen):
     assert re.search(r">(Yes|No)<", rows[0])
 
 
+def test_doping_column_gives_atoms_per_formula_unit(shipped_screen):
+    """The Doping column's numbers are the dopant atoms per formula unit of the
+    composition beside them (its header says so), not fractions of the site."""
+    from pymatgen.core import Composition
+
+    page = (shipped_screen.out_dir / "report.html").read_text()
+    table = page[page.index('<table class="top">'):page.index("</table>")]
+    assert "element@site:atoms per f.u." in table
+    for _, row in shipped_screen.table.head(15).iterrows():
+        comp = Composition(row["composition"])
+        for piece in str(row["doping"]).split("+"):
+            element, amount = piece.split("@")[0], float(piece.split(":")[1])
+            assert comp[element] == pytest.approx(amount)
+
+
 def test_pareto_points_hover_and_front_is_labelled(shipped_screen):
     page = (shipped_screen.out_dir / "report.html").read_text()
     svg = page[page.index("<svg"):page.index("</svg>")]

@@ -117,7 +117,7 @@ def top_table_html(head: pd.DataFrame, temperature_K: float | None = None) -> st
         ("Composition", "", "txt", lambda r: html.escape(str(r["composition"]))),
     ]
     if "doping" in head and head["doping"].astype(str).str.len().any():
-        cols.append(("Doping", "element@site:fraction", "txt",
+        cols.append(("Doping", "element@site:atoms per f.u.", "txt",
                      lambda r: html.escape(str(r["doping"]).replace("+", " + "))))
     cols += [
         ("log10 σ", "S/cm, 298 K", "num", lambda r: _num(r["log10_sigma"])),
