@@ -61,3 +61,39 @@ def test_attach_and_route(mirror):
     assert list(names[-len(FEATURE_NAMES):]) == list(FEATURE_NAMES)
     with pytest.raises(ValueError, match="lacks column"):
         model.structure_model_.featurizer_.transform(train[["composition"]])
+
+
+def test_interval_table_routes_keeps_index_and_passes_censored_rows(mirror):
+    """predict_interval: each row from its routed model, the caller's index kept, and
+    the censored flags reach both models (their below-detection classifiers exist)."""
+    from ssbml.features.presets import make_featurizer_by_name
+    from ssbml.models.conductivity.model import ConductivityModel
+    from ssbml.structure.model import StructureAwareModel, WithDescriptors, attach_descriptors
+
+    train, table = _table(mirror)
+    by_id = attach_descriptors(train, table, by="id")
+    cens = by_id["censored"].to_numpy(dtype=bool)
+    assert cens.any() and (~cens).sum() > 10
+    reg = RandomForestRegressor(n_estimators=20, random_state=0)
+    model = StructureAwareModel(
+        ConductivityModel(featurizer=make_featurizer_by_name("default"), regressor=reg,
+                          censoring="bound"),
+        ConductivityModel(featurizer=WithDescriptors(make_featurizer_by_name("default")),
+                          regressor=reg, censoring="bound"),
+    ).fit(by_id, by_id["log10_sigma"].to_numpy(), censored=cens)
+    assert model.composition_model_.classifier_ is not None
+    assert model.structure_model_.classifier_ is not None
+
+    shuffled = by_id.iloc[::-1].set_axis(np.arange(len(by_id)) * 10 + 7)
+    out = model.predict_interval(shuffled)
+    assert out.index.tolist() == shuffled.index.tolist()
+    matched = model.route(shuffled) == "structure"
+    assert out["route"].tolist() == model.route(shuffled).tolist()
+    comp = model.composition_model_.predict_interval(shuffled[["composition"]])
+    struct = model.structure_model_.predict_interval(shuffled.reset_index(drop=True))
+    for col in ("log10_sigma", "log10_sigma_lower", "log10_sigma_upper", "below_detection"):
+        np.testing.assert_array_equal(out[col].to_numpy()[~matched],
+                                      comp[col].to_numpy()[~matched])
+        np.testing.assert_array_equal(out[col].to_numpy()[matched],
+                                      struct[col].to_numpy()[matched])
+    np.testing.assert_allclose(model.predict(shuffled), out["log10_sigma"].to_numpy())

@@ -121,16 +121,43 @@ class StructureAwareModel(RegressorMixin, BaseEstimator):
     def __sklearn_tags__(self):
         return _table_input_tags(super().__sklearn_tags__())
 
-    def fit(self, X: pd.DataFrame, y: Any, groups: Any = None) -> StructureAwareModel:
+    def fit(self, X: pd.DataFrame, y: Any, groups: Any = None,
+            censored: Any = None) -> StructureAwareModel:
+        """Fit both models on every row (log10 S/cm targets); ``groups`` set the CV
+        folds and ``censored`` (bool per row, below detection) is passed to both, whose
+        ``censoring`` setting decides how such rows are learned."""
         X = X.reset_index(drop=True)
         self.composition_model_ = clone(self.composition_model).fit(
-            X[["composition"]], y, groups=groups)
-        self.structure_model_ = clone(self.structure_model).fit(X, y, groups=groups)
+            X[["composition"]], y, groups=groups, censored=censored)
+        self.structure_model_ = clone(self.structure_model).fit(
+            X, y, groups=groups, censored=censored)
         return self
 
     def route(self, X: pd.DataFrame) -> np.ndarray:
         """``"structure"`` or ``"composition"`` per row: which model predicts it."""
         return np.where(has_structure(X), "structure", "composition")
+
+    def predict_interval(self, X: pd.DataFrame, alpha: float = 0.1) -> pd.DataFrame:
+        """The routed models' :meth:`ConductivityModel.predict_interval` tables (log10
+        S/cm, interval at coverage ``1 - alpha``, below-detection columns where the
+        models have them), one row per input row in the caller's index, plus
+        ``route``."""
+        check_is_fitted(self)
+        index = X.index
+        X = X.reset_index(drop=True)
+        out = self.composition_model_.predict_interval(X[["composition"]], alpha=alpha)
+        out = out.reset_index(drop=True)
+        mask = has_structure(X)
+        if mask.any():
+            part = self.structure_model_.predict_interval(
+                X[mask].reset_index(drop=True), alpha=alpha)
+            for col in part.columns:
+                if col not in out.columns:
+                    out[col] = np.nan
+                out.loc[mask, col] = part[col].to_numpy()
+        out["route"] = self.route(X)
+        out.index = index
+        return out
 
     def predict(self, X: pd.DataFrame) -> np.ndarray:
         check_is_fitted(self)
